@@ -160,6 +160,9 @@ int vmbus_ring_put(struct vmbus_ring *r, const struct vmbus_pkt_out *p)
 	if (pkt_len > MAX_PKT_LEN)
 		return -HVN_EINVAL;
 	total = pkt_len + VMBUS_PKT_TRAILER_SIZE;
+	/* Never fits: waiting for space would wait forever. */
+	if (total >= r->size)
+		return -HVN_EMSGSIZE;
 
 	/* Use the cached read index first; only a ring that looks full costs
 	 * a load of the cache line the reader writes. */
@@ -314,8 +317,15 @@ unsigned int vmbus_ring_read_burst(struct vmbus_ring *r, struct vmbus_pkt *pkts,
 				break;
 			}
 			avail = used_bytes(r, r->peer_cache, r->priv_index);
-			if (avail < DESC_SIZE + VMBUS_PKT_TRAILER_SIZE)
+			if (avail == 0)
 				break;
+			/* Writers publish whole packets only, and none is
+			 * shorter than this: a partial one is corruption, not
+			 * a reason to poll again forever. */
+			if (avail < DESC_SIZE + VMBUS_PKT_TRAILER_SIZE) {
+				*err = ring_broken(r);
+				break;
+			}
 		}
 		rc = read_one(r, avail, &pkts[got]);
 		if (rc < 0) {

@@ -112,6 +112,7 @@ int vmbus_ring_attach_reader(struct vmbus_ring *r, void *base, uint32_t bytes,
 
 /* Append one packet at the private write index without publishing it.
  * -HVN_EAGAIN: not enough room (the batch so far stays valid),
+ * -HVN_EMSGSIZE: the packet can never fit this ring,
  * -HVN_EINVAL: malformed request, -HVN_EPROTO: ring broken. */
 int vmbus_ring_put(struct vmbus_ring *r, const struct vmbus_pkt_out *p);
 
@@ -125,7 +126,9 @@ unsigned int vmbus_ring_write_burst(struct vmbus_ring *r,
 				    const struct vmbus_pkt_out *p, unsigned int n,
 				    bool *signal);
 
-/* Ask the reader to signal once 'bytes' are free (0 clears). */
+/* Ask the reader to signal once 'bytes' are free (0 clears). The reader
+ * may have drained the ring just before this: re-check the free space
+ * afterwards, or the wake-up can be lost. */
 void vmbus_ring_set_pending_send(struct vmbus_ring *r, uint32_t bytes);
 
 uint32_t vmbus_ring_bytes_free(struct vmbus_ring *r);

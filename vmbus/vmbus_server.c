@@ -424,7 +424,11 @@ static void on_open(struct vmbus_server *s, uint32_t conn_id, const void *msg)
 		why = "ring GPADL already in use";
 	if (why == NULL) {
 		rc = chan_map_rings(ch, g, m->downstream_page_offset);
-		if (rc < 0)
+		if (rc == -EPROTO)
+			why = "ring indices out of range";
+		else if (rc == -EOPNOTSUPP)
+			why = "ring pages scattered in hugepage memory";
+		else if (rc < 0)
 			why = "ring GPADL cannot hold two rings at that offset";
 	}
 	if (why == NULL && s->t->doorbell_add != NULL) {

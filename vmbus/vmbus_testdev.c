@@ -1,6 +1,8 @@
 /* The VMBus test device (see vmbus_testdev.h). */
 #include "vmbus/vmbus_testdev.h"
 
+#include "vmbus/vmbus_sock.h"
+
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +12,8 @@
 struct vmbus_testdev {
 	struct vmbus_channel *ch;
 	struct vmbus_testdev *peer;
+	struct vmbus_testdev **slot;   /* a host's pairing slot we sit in */
+	bool await_peer;               /* pipe end whose other end is not there yet */
 	struct vmbus_testdev_stats st;
 };
 
@@ -44,11 +48,20 @@ static unsigned int testdev_move(struct vmbus_testdev *d, struct vmbus_testdev *
 		dst->st.tx_packets++;
 	}
 	if (rc == -EAGAIN) {
+		uint32_t need = vmbus_ring_pkt_footprint(0, sg.len);
+
 		/* Stop here and ask the guest reader to wake us once the
-		 * packet fits (hv_pkt_iter_close signals on that crossing). */
+		 * packet fits (hv_pkt_iter_close signals on that crossing);
+		 * if it drained the ring before it could see the request,
+		 * go on at once. */
 		vmbus_ring_read_unread(rx, &pkts[i]);
-		vmbus_ring_set_pending_send(tx, vmbus_ring_pkt_footprint(0, sg.len));
-		dst->st.backpressure++;
+		vmbus_ring_set_pending_send(tx, need);
+		if (vmbus_ring_bytes_free(tx) > need) {
+			vmbus_ring_set_pending_send(tx, 0);
+			rc = 0;
+		} else {
+			dst->st.backpressure++;
+		}
 	}
 	sig_tx = vmbus_ring_write_commit(tx);
 	sig_rx = vmbus_ring_read_commit(rx);
@@ -63,7 +76,10 @@ static unsigned int testdev_move(struct vmbus_testdev *d, struct vmbus_testdev *
 		bad->st.faults++;
 		vmbus_channel_fault(bad->ch);
 	}
-	return rc == -EAGAIN || err < 0 ? 0 : i;
+	if (rc == -EAGAIN || err < 0 || rc == -EPROTO)
+		return 0;
+	/* A full burst, or one cut short by space that has come back. */
+	return i < n ? BURST : i;
 }
 
 unsigned int vmbus_testdev_poll(struct vmbus_testdev *d)
@@ -71,6 +87,9 @@ unsigned int vmbus_testdev_poll(struct vmbus_testdev *d)
 	struct vmbus_testdev *dst = d->peer != NULL ? d->peer : d;
 	unsigned int total = 0, n;
 
+	/* A pipe end holds its guest's packets until the other end exists. */
+	if (d->await_peer)
+		return 0;
 	if (!vmbus_channel_is_open(d->ch) || !vmbus_channel_is_open(dst->ch))
 		return 0;
 	vmbus_ring_set_pending_send(vmbus_channel_tx(dst->ch), 0);
@@ -114,8 +133,16 @@ static void testdev_release(void *dev, struct vmbus_channel *ch)
 	struct vmbus_testdev *d = dev;
 
 	(void)ch;
-	if (d->peer != NULL)
-		d->peer->peer = NULL;
+	if (d->peer != NULL) {
+		struct vmbus_testdev *survivor = d->peer;
+
+		survivor->peer = NULL;
+		/* It may wait on a ring of ours that will never drain: it
+		 * echoes from now on, so let it move what it holds. */
+		vmbus_testdev_poll(survivor);
+	}
+	if (d->slot != NULL && *d->slot == d)
+		*d->slot = NULL;
 	free(d);
 }
 
@@ -155,6 +182,11 @@ void vmbus_testdev_pair(struct vmbus_testdev *a, struct vmbus_testdev *b)
 {
 	a->peer = b;
 	b->peer = a;
+	a->await_peer = false;
+	b->await_peer = false;
+	/* Whatever a waiting end held can move now. */
+	vmbus_testdev_poll(a);
+	vmbus_testdev_poll(b);
 }
 
 const struct vmbus_testdev_stats *vmbus_testdev_get_stats(const struct vmbus_testdev *d)
@@ -165,4 +197,46 @@ const struct vmbus_testdev_stats *vmbus_testdev_get_stats(const struct vmbus_tes
 struct vmbus_channel *vmbus_testdev_channel(struct vmbus_testdev *d)
 {
 	return d->ch;
+}
+
+static int host_added(void *ctx, struct vmbus_sock_part *p, struct vmbus_server *s)
+{
+	struct vmbus_testdev_host *h = ctx;
+	struct vmbus_testdev *d;
+	int rc = vmbus_testdev_offer(s, (uint16_t)h->added, &d);
+
+	if (rc < 0)
+		return rc;
+	vmbus_sock_part_set_user(p, d);
+	h->added++;
+	if (!h->pair)
+		return 0;
+	if (h->waiting == NULL) {
+		h->waiting = d;
+		d->slot = &h->waiting;
+		d->await_peer = true;
+	} else {
+		vmbus_testdev_pair(h->waiting, d);
+		h->waiting->slot = NULL;
+		h->waiting = NULL;
+	}
+	return 0;
+}
+
+static void host_removed(void *ctx, struct vmbus_sock_part *p)
+{
+	struct vmbus_testdev_host *h = ctx;
+
+	(void)p;
+	h->removed++;
+}
+
+static const struct vmbus_sock_server_ops host_ops = {
+	.partition_added = host_added,
+	.partition_removed = host_removed,
+};
+
+const struct vmbus_sock_server_ops *vmbus_testdev_host_ops(void)
+{
+	return &host_ops;
 }

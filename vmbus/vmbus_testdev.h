@@ -7,6 +7,7 @@
 #ifndef VMBUS_TESTDEV_H
 #define VMBUS_TESTDEV_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "vmbus/vmbus_server.h"
@@ -37,5 +38,20 @@ void vmbus_testdev_pair(struct vmbus_testdev *a, struct vmbus_testdev *b);
 unsigned int vmbus_testdev_poll(struct vmbus_testdev *d);
 const struct vmbus_testdev_stats *vmbus_testdev_get_stats(const struct vmbus_testdev *d);
 struct vmbus_channel *vmbus_testdev_channel(struct vmbus_testdev *d);
+
+/* A host for process partitions that offers one test device to each
+ * partition that connects: with 'pair', partitions are paired in arrival
+ * order (each one's packets go to the other), else every device echoes.
+ * Pass vmbus_testdev_host_ops with a zeroed struct vmbus_testdev_host as
+ * the context of vmbus_sock_server_create(). */
+struct vmbus_testdev_host {
+	bool pair;
+	struct vmbus_testdev *waiting;   /* first of a pair, not yet matched */
+	unsigned int added;
+	unsigned int removed;
+};
+
+struct vmbus_sock_server_ops;
+const struct vmbus_sock_server_ops *vmbus_testdev_host_ops(void);
 
 #endif /* VMBUS_TESTDEV_H */
