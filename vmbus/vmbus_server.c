@@ -461,6 +461,8 @@ static void on_open(struct vmbus_server *s, uint32_t conn_id, const void *msg)
 		s->st.channels_open++;
 	}
 	post(s, &r, sizeof(r), VMBUS_MSG_OPENCHANNEL_RESULT);
+	if (why == NULL && ch->ops->opened != NULL)
+		ch->ops->opened(ch->dev, ch);
 }
 
 static void on_close(struct vmbus_server *s, uint32_t conn_id, const void *msg)

@@ -45,6 +45,11 @@ struct vmbus_device_ops {
 	/* The guest opened the channel; its rings are attached. Return 0 to
 	 * accept or a negative errno to fail the open. */
 	int (*open)(void *dev, struct vmbus_channel *ch);
+	/* OPEN_RESULT went out and the channel is open: the device may move
+	 * data and signal now. Optional. (Some guests ignore a signal that
+	 * comes before OPEN_RESULT, reference pitfall 6: a device that has
+	 * data waiting signals here.) */
+	void (*opened)(void *dev, struct vmbus_channel *ch);
 	/* The channel closed (guest close, rescind, unload or the partition
 	 * left). Stop using its rings and GPADLs before returning. */
 	void (*close)(void *dev, struct vmbus_channel *ch);

@@ -78,8 +78,8 @@ static unsigned int testdev_move(struct vmbus_testdev *d, struct vmbus_testdev *
 	}
 	if (rc == -EAGAIN || err < 0 || rc == -EPROTO)
 		return 0;
-	/* A full burst, or one cut short by space that has come back. */
-	return i < n ? BURST : i;
+	/* Space came back while we stopped: go on at once. */
+	return i < n && i == 0 ? 1 : i;
 }
 
 unsigned int vmbus_testdev_poll(struct vmbus_testdev *d)
@@ -93,10 +93,14 @@ unsigned int vmbus_testdev_poll(struct vmbus_testdev *d)
 	if (!vmbus_channel_is_open(d->ch) || !vmbus_channel_is_open(dst->ch))
 		return 0;
 	vmbus_ring_set_pending_send(vmbus_channel_tx(dst->ch), 0);
+	/* Stop only after a read that found the ring empty following our
+	 * last commit: a packet written before that commit saw a non-empty
+	 * ring and did not signal (hv_signal_on_write), so a short burst is
+	 * no reason to stop. */
 	do {
 		n = testdev_move(d, dst);
 		total += n;
-	} while (n == BURST && vmbus_channel_is_open(d->ch) && vmbus_channel_is_open(dst->ch));
+	} while (n > 0 && vmbus_channel_is_open(d->ch) && vmbus_channel_is_open(dst->ch));
 	return total;
 }
 
@@ -107,6 +111,18 @@ static int testdev_open(void *dev, struct vmbus_channel *ch)
 	(void)ch;
 	d->st.opens++;
 	return 0;
+}
+
+/* Either end may have been waiting for this one: move what is there and
+ * signal our guest once in case it already wrote and waits. */
+static void testdev_opened(void *dev, struct vmbus_channel *ch)
+{
+	struct vmbus_testdev *d = dev;
+
+	vmbus_testdev_poll(d);
+	if (d->peer != NULL)
+		vmbus_testdev_poll(d->peer);
+	vmbus_channel_signal(ch);
 }
 
 static void testdev_close(void *dev, struct vmbus_channel *ch)
@@ -148,6 +164,7 @@ static void testdev_release(void *dev, struct vmbus_channel *ch)
 
 static const struct vmbus_device_ops testdev_ops = {
 	.open = testdev_open,
+	.opened = testdev_opened,
 	.close = testdev_close,
 	.signal = testdev_signal,
 	.release = testdev_release,
