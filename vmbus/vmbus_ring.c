@@ -249,6 +249,12 @@ static int reload_write_index(struct vmbus_ring *r)
 
 	if (!index_ok(r, w))
 		return ring_broken(r);
+	/* A writer only advances into space we released: an index inside
+	 * what we consumed since our last commit moved backwards, and would
+	 * let one burst lap the ring and reuse the scratch copy under a
+	 * packet still in use. */
+	if (used_bytes(r, w, r->start_index) < used_bytes(r, r->priv_index, r->start_index))
+		return ring_broken(r);
 	r->peer_cache = w;
 	return 0;
 }

@@ -590,6 +590,31 @@ static void test_hostile_reader(void)
 	expect_eproto(&p, 1);
 	pair_fini(&p);
 
+	/* A write index that moves back into what was read but not yet
+	 * released: one burst could otherwise lap the ring. */
+	pair_init(&p, 2, 64);
+	/* Laps of history, so stale but well-formed packets lie ahead
+	 * (64-byte footprints tile the ring, so old laps line up). */
+	for (i = 0; i < 300; i++) {
+		T_EQ(put_seq(&p.w, i, 40), 0);
+		vmbus_ring_write_commit(&p.w);
+		T_EQ(rd(&p, k, 1), 1);
+		vmbus_ring_read_commit(&p.r);
+	}
+	T_EQ(put_seq(&p.w, 1, 40), 0);
+	T_EQ(put_seq(&p.w, 2, 40), 0);
+	vmbus_ring_write_commit(&p.w);
+	T_EQ(rd(&p, k, 4), 2);
+	ctl_of(&p)->write_index = (p.r.priv_index + p.r.size - fp(0, 40)) % p.r.size;
+	{
+		int err = 0;
+
+		T_EQ(vmbus_ring_read_burst(&p.r, k, 4, &err), 0);
+		T_EQ(err, -HVN_EPROTO);
+		T_ASSERT(p.r.broken);
+	}
+	pair_fini(&p);
+
 	/* A wrapped descriptor claiming more than was published. */
 	pair_init(&p, 2, 4096);
 	pair_seek(&p, PG - 8);
