@@ -308,6 +308,25 @@ struct vmbus_msg_modify_channel_response {
 _Static_assert(sizeof(struct vmbus_msg_modify_channel_response) == 16,
 	       "modifychannel_response");
 
+/* Size of each message the host sends (host to guest); 0 for a type the
+ * host never sends. Guests check against it, hosts post exactly it. */
+static inline uint32_t vmbus_msg_host_size(uint32_t type)
+{
+	switch (type) {
+	case VMBUS_MSG_OFFERCHANNEL: return sizeof(struct vmbus_msg_offer);
+	case VMBUS_MSG_RESCIND_CHANNELOFFER: return sizeof(struct vmbus_msg_rescind);
+	case VMBUS_MSG_ALLOFFERS_DELIVERED: return sizeof(struct vmbus_msg_hdr);
+	case VMBUS_MSG_OPENCHANNEL_RESULT: return sizeof(struct vmbus_msg_open_result);
+	case VMBUS_MSG_GPADL_CREATED: return sizeof(struct vmbus_msg_gpadl_created);
+	case VMBUS_MSG_GPADL_TORNDOWN: return sizeof(struct vmbus_msg_gpadl_torndown);
+	case VMBUS_MSG_VERSION_RESPONSE: return sizeof(struct vmbus_msg_version_response);
+	case VMBUS_MSG_UNLOAD_RESPONSE: return sizeof(struct vmbus_msg_hdr);
+	case VMBUS_MSG_MODIFYCHANNEL_RESPONSE:
+		return sizeof(struct vmbus_msg_modify_channel_response);
+	default: return 0;
+	}
+}
+
 /* Offer flags and the ids hvnet assigns (OpenVMM vmbus_core ConnectionId:
  * relid | sint << 12, so a channel id never collides with ids 1 to 4). */
 #define VMBUS_CHANNEL_CONN_ID(relid) ((uint32_t)(relid) | (VMBUS_MESSAGE_SINT << 12))

@@ -259,23 +259,6 @@ static int on_unload_response(struct vmbus_client *c)
 	return VMBUS_MSG_UNLOAD_RESPONSE;
 }
 
-static uint32_t min_len(uint32_t type)
-{
-	switch (type) {
-	case VMBUS_MSG_OFFERCHANNEL: return sizeof(struct vmbus_msg_offer);
-	case VMBUS_MSG_RESCIND_CHANNELOFFER: return sizeof(struct vmbus_msg_rescind);
-	case VMBUS_MSG_ALLOFFERS_DELIVERED: return sizeof(struct vmbus_msg_hdr);
-	case VMBUS_MSG_OPENCHANNEL_RESULT: return sizeof(struct vmbus_msg_open_result);
-	case VMBUS_MSG_GPADL_CREATED: return sizeof(struct vmbus_msg_gpadl_created);
-	case VMBUS_MSG_GPADL_TORNDOWN: return sizeof(struct vmbus_msg_gpadl_torndown);
-	case VMBUS_MSG_VERSION_RESPONSE: return sizeof(struct vmbus_msg_version_response);
-	case VMBUS_MSG_UNLOAD_RESPONSE: return sizeof(struct vmbus_msg_hdr);
-	case VMBUS_MSG_MODIFYCHANNEL_RESPONSE:
-		return sizeof(struct vmbus_msg_modify_channel_response);
-	default: return 0;
-	}
-}
-
 int vmbus_client_handle_msg(struct vmbus_client *c, const void *msg, uint32_t len)
 {
 	uint64_t buf[VMBUS_MSG_MAX_SIZE / 8];
@@ -290,7 +273,7 @@ int vmbus_client_handle_msg(struct vmbus_client *c, const void *msg, uint32_t le
 	__builtin_memset(buf, 0, sizeof(buf));
 	__builtin_memcpy(buf, msg, len);
 	type = ((const struct vmbus_msg_hdr *)buf)->msgtype;
-	need = min_len(type);
+	need = vmbus_msg_host_size(type);
 	if (need == 0 || len < need) {
 		c->stats.bad_msgs++;
 		return need == 0 ? -HVN_EOPNOTSUPP : -HVN_EMSGSIZE;

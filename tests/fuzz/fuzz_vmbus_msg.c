@@ -42,31 +42,7 @@
 #include "common/hvn_errno.h"
 #include "vmbus/vmbus_server.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Under run-fuzzers.sh stderr is /dev/null (the server logs every
- * protocol error); the sanitizer's report channel still reaches the log. */
-void __sanitizer_report_error_summary(const char *summary) __attribute__((weak));
-
-/* Not assert(): the replay tests run in release builds too. */
-#define CHECK(c) do { \
-	if (!(c)) \
-		check_failed(__FILE__, __LINE__, #c); \
-} while (0)
-
-static void check_failed(const char *file, int line, const char *what)
-	__attribute__((noreturn, noinline));
-
-static void check_failed(const char *file, int line, const char *what)
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), "%s:%d: invariant failed: %s", file, line, what);
-	fprintf(stderr, "%s\n", msg);
-	if (__sanitizer_report_error_summary != NULL)
-		__sanitizer_report_error_summary(msg);
-	abort();
-}
+#include "tests/fuzz/fuzz_check.h"
 
 #define MEM_SIZE (256u * 1024u)
 #define MAX_DEVS 4u
@@ -351,23 +327,6 @@ static const struct vmbus_device_ops dev_ops = {
 
 /* ---- transport ---- */
 
-static uint32_t expected_len(uint32_t type)
-{
-	switch (type) {
-	case VMBUS_MSG_OFFERCHANNEL: return sizeof(struct vmbus_msg_offer);
-	case VMBUS_MSG_RESCIND_CHANNELOFFER: return sizeof(struct vmbus_msg_rescind);
-	case VMBUS_MSG_ALLOFFERS_DELIVERED: return sizeof(struct vmbus_msg_hdr);
-	case VMBUS_MSG_OPENCHANNEL_RESULT: return sizeof(struct vmbus_msg_open_result);
-	case VMBUS_MSG_GPADL_CREATED: return sizeof(struct vmbus_msg_gpadl_created);
-	case VMBUS_MSG_GPADL_TORNDOWN: return sizeof(struct vmbus_msg_gpadl_torndown);
-	case VMBUS_MSG_VERSION_RESPONSE: return sizeof(struct vmbus_msg_version_response);
-	case VMBUS_MSG_UNLOAD_RESPONSE: return sizeof(struct vmbus_msg_hdr);
-	case VMBUS_MSG_MODIFYCHANNEL_RESPONSE:
-		return sizeof(struct vmbus_msg_modify_channel_response);
-	default: return 0; /* guest->host or unknown: never posted */
-	}
-}
-
 static int t_post(void *ctx, const void *msg, uint32_t len)
 {
 	struct fz *f = ctx;
@@ -377,7 +336,7 @@ static int t_post(void *ctx, const void *msg, uint32_t len)
 	CHECK(f->s == NULL || !vmbus_server_dead(f->s));
 	CHECK(len >= sizeof(h) && len <= VMBUS_MSG_MAX_SIZE);
 	memcpy(&h, msg, sizeof(h));
-	CHECK(h.msgtype < VMBUS_MSG_COUNT && expected_len(h.msgtype) == len);
+	CHECK(h.msgtype < VMBUS_MSG_COUNT && vmbus_msg_host_size(h.msgtype) == len);
 	CHECK(h.padding == 0);
 	if (h.msgtype == VMBUS_MSG_OFFERCHANNEL) {
 		struct vmbus_msg_offer o;

@@ -34,31 +34,7 @@
 #include "common/hvn_errno.h"
 #include "vmbus/vmbus_ring.h"
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-/* Under run-fuzzers.sh stderr is /dev/null (the server logs every
- * protocol error); the sanitizer's report channel still reaches the log. */
-void __sanitizer_report_error_summary(const char *summary) __attribute__((weak));
-
-/* Not assert(): the replay tests run in release builds too. */
-#define CHECK(c) do { \
-	if (!(c)) \
-		check_failed(__FILE__, __LINE__, #c); \
-} while (0)
-
-static void check_failed(const char *file, int line, const char *what)
-	__attribute__((noreturn, noinline));
-
-static void check_failed(const char *file, int line, const char *what)
-{
-	char msg[256];
-
-	snprintf(msg, sizeof(msg), "%s:%d: invariant failed: %s", file, line, what);
-	fprintf(stderr, "%s\n", msg);
-	if (__sanitizer_report_error_summary != NULL)
-		__sanitizer_report_error_summary(msg);
-	abort();
-}
+#include "tests/fuzz/fuzz_check.h"
 
 #define MAX_BURST 8u
 #define MAX_EXPECT 1024u
