@@ -25,6 +25,7 @@
  * off rather than let it pin host memory. */
 #define OUTQ_MAX 4096u
 #define MAX_FDS_PER_FRAME 4
+#define FRAMES_PER_WAKEUP 64u
 
 enum ep_type { EP_LISTEN, EP_PART, EP_DOORBELL };
 
@@ -458,7 +459,9 @@ static void part_on_post(struct vmbus_sock_part *p, uint32_t conn_id,
 		part_kill(p, "its VMBus server stopped");
 }
 
-static void part_on_readable(struct vmbus_sock_part *p)
+/* Reads and handles one frame; false when there is nothing more to read
+ * now or the partition is gone. */
+static bool part_read_frame(struct vmbus_sock_part *p)
 {
 	struct vmbus_sock_server *srv = p->srv;
 	uint8_t buf[sizeof(struct vmbus_sock_frame) + VMBUS_SOCK_MAX_PAYLOAD];
@@ -479,11 +482,11 @@ static void part_on_readable(struct vmbus_sock_part *p)
 	if (n < 0) {
 		if (errno != EAGAIN && errno != EINTR)
 			part_kill(p, strerror(errno));
-		return;
+		return false;
 	}
 	if (n == 0) {
 		part_kill(p, "it closed its socket");
-		return;
+		return false;
 	}
 	for (c = CMSG_FIRSTHDR(&mh); c != NULL; c = CMSG_NXTHDR(&mh, c)) {
 		int k, cnt;
@@ -508,7 +511,7 @@ static void part_on_readable(struct vmbus_sock_part *p)
 		close_fds(fds, nfds);
 		if (!p->welcomed)
 			part_kill(p, "malformed first frame");
-		return;
+		return !p->dead;
 	}
 	if (!p->welcomed) {
 		struct vmbus_sock_hello h;
@@ -517,7 +520,7 @@ static void part_on_readable(struct vmbus_sock_part *p)
 			close_fds(fds, nfds);
 			srv->st.rejected++;
 			part_kill(p, "first frame is not a HELLO with memfd and eventfd");
-			return;
+			return false;
 		}
 		memcpy(&h, buf + sizeof(fr), sizeof(h));
 		p->mem.fd = fds[0];
@@ -535,20 +538,31 @@ static void part_on_readable(struct vmbus_sock_part *p)
 		if (why != NULL) {
 			srv->st.rejected++;
 			part_kill(p, why);
-			return;
+			return false;
 		}
 		p->welcomed = true;
 		srv->st.accepted++;
 		part_send(p, VMBUS_SOCK_WELCOME, 0, NULL, 0, -1);
-		return;
+		return !p->dead;
 	}
 	/* Descriptors are only ever sent by the host after HELLO. */
 	close_fds(fds, nfds);
 	if (nfds != 0 || fr.kind != VMBUS_SOCK_POST) {
 		srv->st.bad_frames++;
-		return;
+		return true;
 	}
 	part_on_post(p, fr.arg, buf + sizeof(fr), fr.len);
+	return !p->dead;
+}
+
+/* A bounded batch per wake-up: a chatty partition cannot starve others. */
+static void part_on_readable(struct vmbus_sock_part *p)
+{
+	unsigned int i;
+
+	for (i = 0; i < FRAMES_PER_WAKEUP; i++)
+		if (!part_read_frame(p))
+			break;
 }
 
 static void srv_accept(struct vmbus_sock_server *srv)
