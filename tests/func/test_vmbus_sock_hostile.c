@@ -58,7 +58,8 @@ static void raw_send(int s, uint32_t kind, uint32_t arg, const void *pl, uint32_
 	struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
 
 	memcpy(buf, &h, sizeof(h));
-	memcpy(buf + sizeof(h), pl, len);
+	if (len != 0)
+		memcpy(buf + sizeof(h), pl, len);
 	if (nfds > 0) {
 		memset(&cm, 0, sizeof(cm));
 		mh.msg_control = cm.b;
