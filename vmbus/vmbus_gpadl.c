@@ -31,6 +31,7 @@ void vmbus_gpadl_free(struct vmbus_gpadl_set *set, struct vmbus_gpadl *g)
 			break;
 		}
 	}
+	set->bytes -= g->held;
 	free(g->rangebuf);
 	free(g->pfns);
 	free(g);
@@ -113,7 +114,9 @@ int vmbus_gpadl_header(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
 	*out = NULL;
 	if (vmbus_gpadl_find(set, h->gpadl) != NULL)
 		return -EEXIST;
-	if (set->count >= set->max)
+	/* Assembly buffer plus the PFN list: both up to range_buflen. */
+	if (set->count >= set->max ||
+	    set->bytes + 2ull * h->range_buflen > set->max_bytes)
 		return -ENOSPC;
 	if (h->rangecount == 0 || (h->range_buflen & 7u) != 0 ||
 	    h->range_buflen < (uint32_t)h->rangecount * 16u)
@@ -126,6 +129,8 @@ int vmbus_gpadl_header(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
 		free(g);
 		return -ENOMEM;
 	}
+	g->held = 2ull * h->range_buflen;
+	set->bytes += g->held;
 	g->handle = h->gpadl;
 	g->child_relid = h->child_relid;
 	g->range_buflen = h->range_buflen;

@@ -28,12 +28,15 @@ struct vmbus_gpadl {
 	uint64_t total_bytes;
 	bool whole_pages;            /* every range page aligned and sized */
 	struct vmbus_channel *ring_user; /* channel whose rings live here */
+	uint64_t held;               /* bytes counted against the set */
 };
 
 struct vmbus_gpadl_set {
 	struct vmbus_gpadl *head;
 	uint32_t count;
 	uint32_t max;
+	uint64_t bytes;       /* host memory the records hold */
+	uint64_t max_bytes;   /* a partition cannot make the host hold more */
 };
 
 /* Results of vmbus_gpadl_header() / vmbus_gpadl_body(). */
@@ -43,7 +46,8 @@ enum vmbus_gpadl_step {
 };
 
 /* Start a GPADL from a GPADL_HEADER of 'len' bytes. On error returns a
- * negative errno: -EEXIST duplicate handle, -ENOSPC too many GPADLs,
+ * negative errno: -EEXIST duplicate handle, -ENOSPC too many GPADLs or
+ * too much host memory held for them,
  * -EINVAL malformed, -EFAULT a page outside the partition, -ENOMEM. A
  * GPADL that failed after it was created is freed before returning. */
 int vmbus_gpadl_header(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,

@@ -650,6 +650,9 @@ struct vmbus_server *vmbus_server_create(const struct vmbus_server_config *cfg,
 		s->cfg.max_version = VMBUS_VERSION_WIN10_5_3;
 	if (s->cfg.max_gpadls == 0)
 		s->cfg.max_gpadls = 1024;
+	/* 8 MiB holds 128 GPADLs of a 16 MiB receive buffer each. */
+	if (s->cfg.max_gpadl_bytes == 0)
+		s->cfg.max_gpadl_bytes = 8u << 20;
 	if (s->cfg.max_channels == 0 || s->cfg.max_channels > VMBUS_MAX_RELID)
 		s->cfg.max_channels = s->cfg.max_channels == 0 ? 256 : VMBUS_MAX_RELID;
 	if (s->cfg.ring_scratch_size == 0)
@@ -660,6 +663,7 @@ struct vmbus_server *vmbus_server_create(const struct vmbus_server_config *cfg,
 	s->t = t;
 	s->tctx = tctx;
 	s->gpadls.max = s->cfg.max_gpadls;
+	s->gpadls.max_bytes = s->cfg.max_gpadl_bytes;
 	s->chans = calloc(s->cfg.max_channels + 1u, sizeof(*s->chans));
 	if (s->chans == NULL) {
 		free(s);

@@ -74,6 +74,7 @@ struct vmbus_server_config {
 	const char *name;            /* for logs: the partition's name */
 	uint32_t max_version;        /* highest version offered; 0 = 5.3 */
 	uint32_t max_gpadls;         /* per partition; 0 = 1024 */
+	uint32_t max_gpadl_bytes;    /* host memory for GPADL records; 0 = 8 MiB */
 	uint32_t max_channels;       /* per partition; 0 = 256 */
 	uint32_t ring_scratch_size;  /* per channel bounce buffer; 0 = 64 KiB */
 };

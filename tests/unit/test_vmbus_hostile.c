@@ -258,6 +258,42 @@ static void test_gpadl_attacks(void)
 		post(&e, m, gpadl_hdr(m, e.relid[0], 100 + i, 0, 1));
 	T_EQ(vmbus_server_get_stats(e.s)->gpadls, 8);
 	T_ASSERT(created_status(&e) != 0);
+	env_fini(&e);
+
+	/* Host memory held for GPADL records is capped per partition: a
+	 * partition announcing many large GPADLs it never completes. */
+	{
+		struct vmbus_server_config cfg = { .name = "bytes", .max_gpadl_bytes = 1u << 20 };
+		struct vmbus_msg_initiate_contact ic = { .hdr.msgtype = VMBUS_MSG_INITIATE_CONTACT,
+							 .version_requested = VMBUS_VERSION_WIN10_5_3,
+							 .msg_sint = 2 };
+		struct vmbus_msg_hdr ro = { .msgtype = VMBUS_MSG_REQUESTOFFERS };
+		struct vmbus_testdev *d;
+		uint32_t refused = 0;
+
+		memset(&e, 0, sizeof(e));
+		e.mem.base = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE,
+				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		e.mem.size = MEM_SIZE;
+		e.mem.fd = -1;
+		e.s = vmbus_server_create(&cfg, &e.mem, &tr, &e);
+		T_EQ(vmbus_testdev_offer(e.s, 0, &d), 0);
+		T_EQ(vmbus_server_handle_msg(e.s, 4, &ic, sizeof(ic)), 0);
+		post(&e, &ro, sizeof(ro));
+		for (i = 0; i < 100; i++) {
+			uint32_t l = gpadl_hdr(m, vmbus_channel_relid(vmbus_testdev_channel(d)),
+					       1000 + i, 0, 26);
+
+			h->range_buflen = 0xfff8;      /* promises 8190 PFNs */
+			post(&e, m, l);
+			if (e.posts && last_type(&e) == VMBUS_MSG_GPADL_CREATED &&
+			    created_status(&e) != 0)
+				refused++;
+		}
+		/* 1 MiB / (2 x 64 KiB) = 8 in assembly; the rest refused. */
+		T_EQ(vmbus_server_get_stats(e.s)->gpadls, 8);
+		T_EQ(refused, 92);
+	}
 	/* Teardown of an unknown GPADL is still answered (no guest hang). */
 	td.child_relid = e.relid[0];
 	td.gpadl = 0x4242;
