@@ -11,7 +11,6 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/wait.h>
-#include <dirent.h>
 #include <unistd.h>
 
 #include "tests/harness/hvn_test.h"
@@ -32,18 +31,6 @@ struct payload {
 	uint32_t seq;
 	uint8_t fill[48];
 };
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d != NULL && readdir(d) != NULL)
-		n++;
-	if (d != NULL)
-		closedir(d);
-	return n;
-}
 
 /* One partition: sends N_PACKETS and receives until a stream is complete:
  * its peer's, or, once the peer is gone, its own echoed back up to its
@@ -165,7 +152,7 @@ int main(void)
 	if (rc < 0)
 		T_FAIL("server: %s", strerror(-rc));
 	st = vmbus_sock_server_get_stats(srv);
-	fds_idle = count_fds();
+	fds_idle = hvn_test_count_fds();
 	pr = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	T_ASSERT(pr != MAP_FAILED);
 
@@ -213,7 +200,7 @@ int main(void)
 	       (unsigned long long)atomic_load(&pr->from_peer[1]),
 	       (unsigned long long)atomic_load(&pr->echoed[1]));
 	/* Every memfd, eventfd, mapping and socket of both is gone. */
-	T_EQ(count_fds(), fds_idle);
+	T_EQ(hvn_test_count_fds(), fds_idle);
 	T_EQ(st->partitions, 0);
 	T_EQ(st->bad_frames, 0);
 	vmbus_sock_server_destroy(srv);

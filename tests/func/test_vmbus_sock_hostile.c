@@ -3,7 +3,6 @@
  * frames, malformed frames, and a partition that never reads its socket.
  * Each is turned away or counted, leaks no descriptor in the host, and a
  * well-behaved partition keeps being served throughout. */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -21,18 +20,6 @@
 
 static struct vmbus_sock_server *srv;
 static char path[64];
-
-static int count_fds(void)
-{
-	DIR *d = opendir("/proc/self/fd");
-	int n = 0;
-
-	while (d != NULL && readdir(d) != NULL)
-		n++;
-	if (d != NULL)
-		closedir(d);
-	return n;
-}
 
 static int raw_connect(void)
 {
@@ -196,7 +183,7 @@ static void test_bad_frames(void)
 	/* Descriptors smuggled into POSTs are closed, not kept. */
 	for (i = 0; i < 3; i++)
 		extra[i] = eventfd(0, EFD_CLOEXEC);
-	fds_before = count_fds();
+	fds_before = hvn_test_count_fds();
 	bad = st->bad_frames;
 	for (i = 0; i < 50; i++)
 		raw_send(s, VMBUS_SOCK_POST, 1, "\x03\0\0\0\0\0\0\0", 8, 8, extra, 3);
@@ -208,7 +195,7 @@ static void test_bad_frames(void)
 	raw_send(s, VMBUS_SOCK_POST, 1, "ab", 0, 0, NULL, 0);
 	serve(100);
 	T_EQ(st->bad_frames, bad + 50 + 4);
-	T_EQ(count_fds(), fds_before);
+	T_EQ(hvn_test_count_fds(), fds_before);
 	T_EQ(st->partitions, 1);   /* counted and dropped, not fatal */
 	for (i = 0; i < 3; i++)
 		close(extra[i]);
@@ -285,13 +272,13 @@ int main(void)
 	rc = vmbus_sock_server_create(path, 8, vmbus_testdev_host_ops(), &host, &srv);
 	if (rc < 0)
 		T_FAIL("server: %s", strerror(-rc));
-	idle = count_fds();
+	idle = hvn_test_count_fds();
 	test_bad_hellos();
 	test_bad_frames();
 	test_never_reads();
 	serve(100);
 	T_EQ(vmbus_sock_server_get_stats(srv)->partitions, 0);
-	T_EQ(count_fds(), idle);
+	T_EQ(hvn_test_count_fds(), idle);
 	vmbus_sock_server_destroy(srv);
 	return 0;
 }

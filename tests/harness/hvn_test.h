@@ -4,6 +4,7 @@
 #ifndef HVN_TEST_H
 #define HVN_TEST_H
 
+#include <dirent.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -38,5 +39,18 @@
 	fn(); \
 	printf("ok - %s\n", #fn); \
 } while (0)
+
+/* Open descriptors of this process: leak checks compare two counts. */
+static inline int hvn_test_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	while (d != NULL && readdir(d) != NULL)
+		n++;
+	if (d != NULL)
+		closedir(d);
+	return n;
+}
 
 #endif /* HVN_TEST_H */

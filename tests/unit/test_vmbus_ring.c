@@ -13,52 +13,16 @@
 #include "common/hvn_errno.h"
 #include "tests/harness/hvn_test.h"
 #include "vmbus/vmbus_ring.h"
+#include "tests/unit/ring_pair.h"
 
-#define PG HVN_PAGE_SIZE
-#define POISON 0xee
 
-struct pair {
-	uint8_t *mem;
-	uint32_t bytes;
-	uint8_t *scratch;
-	uint32_t scratch_size;
-	struct vmbus_ring w, r;
-};
-
-static void pair_init(struct pair *p, uint32_t pages, uint32_t scratch_size)
-{
-	p->bytes = pages * PG;
-	p->mem = aligned_alloc(PG, p->bytes);
-	T_ASSERT(p->mem != NULL);
-	memset(p->mem, POISON, p->bytes);
-	T_EQ(vmbus_ring_format(p->mem, p->bytes), 0);
-	p->scratch = scratch_size != 0 ? malloc(scratch_size) : NULL;
-	p->scratch_size = scratch_size;
-	T_EQ(vmbus_ring_attach_writer(&p->w, p->mem, p->bytes), 0);
-	T_EQ(vmbus_ring_attach_reader(&p->r, p->mem, p->bytes, p->scratch,
-				      scratch_size), 0);
-}
-
-static void pair_fini(struct pair *p)
-{
-	free(p->mem);
-	free(p->scratch);
-}
-
-#define ctl_of(p) ((struct vmbus_ring_ctl *)(void *)(p)->mem)
 #define data_of(p) ((p)->mem + PG)
-#define align8(x) HVN_ALIGN_UP((uint32_t)(x), 8u)
 
 /* The footprint computed from the wire rules, not from the header's
  * inline: descriptor, header, payload padded to 8, trailer. */
 static uint32_t fp(uint32_t hdr_len, uint32_t n)
 {
 	return 16u + hdr_len + align8(n) + 8u;
-}
-
-static uint8_t pat(uint64_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 131u + i * 7u + (i >> 8) + 1u);
 }
 
 static uint8_t payload_buf[0x80000];

@@ -20,50 +20,8 @@
 #include "common/hvn_errno.h"
 #include "tests/harness/hvn_test.h"
 #include "vmbus/vmbus_ring.h"
+#include "tests/unit/ring_pair.h"
 
-#define PG HVN_PAGE_SIZE
-
-struct pair {
-	uint8_t *mem;
-	uint32_t bytes;
-	uint8_t *scratch;
-	struct vmbus_ring w, r;
-};
-
-static void pair_init(struct pair *p, uint32_t pages, uint32_t scratch_size)
-{
-	p->bytes = pages * PG;
-	p->mem = aligned_alloc(PG, p->bytes);
-	T_ASSERT(p->mem != NULL);
-	memset(p->mem, 0xee, p->bytes);
-	T_EQ(vmbus_ring_format(p->mem, p->bytes), 0);
-	p->scratch = malloc(scratch_size);
-	T_ASSERT(p->scratch != NULL);
-	T_EQ(vmbus_ring_attach_writer(&p->w, p->mem, p->bytes), 0);
-	T_EQ(vmbus_ring_attach_reader(&p->r, p->mem, p->bytes, p->scratch,
-				      scratch_size), 0);
-}
-
-static void pair_fini(struct pair *p)
-{
-	free(p->mem);
-	free(p->scratch);
-}
-
-static struct vmbus_ring_ctl *ctl_of(struct pair *p)
-{
-	return (struct vmbus_ring_ctl *)(void *)p->mem;
-}
-
-static uint32_t align8(uint32_t x)
-{
-	return (x + 7u) & ~7u;
-}
-
-static uint8_t pat(uint64_t seq, uint32_t i)
-{
-	return (uint8_t)(seq * 131u + i * 7u + (i >> 8) + 1u);
-}
 
 /* Packet 'seq': 'hl' header bytes, 'n' payload bytes; both are a function
  * of seq so the reader can check what it got without shared state. */
