@@ -92,7 +92,10 @@ unsigned int vmbus_testdev_poll(struct vmbus_testdev *d)
 		return 0;
 	if (!vmbus_channel_is_open(d->ch) || !vmbus_channel_is_open(dst->ch))
 		return 0;
-	vmbus_ring_set_pending_send(vmbus_channel_tx(dst->ch), 0);
+	/* Clearing costs a full barrier: only when a request is standing
+	 * (a guest that scribbles on it only loses its own wake-up). */
+	if (hvn_load_relaxed(&vmbus_channel_tx(dst->ch)->ctl->pending_send_sz) != 0)
+		vmbus_ring_set_pending_send(vmbus_channel_tx(dst->ch), 0);
 	/* Stop only after a read that found the ring empty following our
 	 * last commit: a packet written before that commit saw a non-empty
 	 * ring and did not signal (hv_signal_on_write), so a short burst is

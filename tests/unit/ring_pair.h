@@ -59,4 +59,15 @@ static inline uint8_t pat(uint64_t seq, uint32_t i)
 	return (uint8_t)(seq * 131u + i * 7u + (i >> 8) + 1u);
 }
 
+/* xorshift: reproducible sequences from a seed the test sets. */
+static uint64_t rng_state;
+
+static inline uint32_t rnd(void)
+{
+	rng_state ^= rng_state << 13;
+	rng_state ^= rng_state >> 7;
+	rng_state ^= rng_state << 17;
+	return (uint32_t)(rng_state >> 16);
+}
+
 #endif /* RING_PAIR_H */

@@ -264,15 +264,6 @@ static void test_put_invalid(void)
 
 /* ---- 3. wrap-around ----------------------------------------------------- */
 
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
 
 static void test_wrap_random(void)
 {

@@ -59,15 +59,6 @@ static void check_pkt(const struct vmbus_pkt *k, uint64_t seq, uint32_t hl,
 			T_FAIL("seq %llu byte %u corrupt", (unsigned long long)seq, i);
 }
 
-static uint64_t rng_state;
-
-static uint32_t rnd(void)
-{
-	rng_state ^= rng_state << 13;
-	rng_state ^= rng_state >> 7;
-	rng_state ^= rng_state << 17;
-	return (uint32_t)(rng_state >> 16);
-}
 
 /* ---- Directed cases ----------------------------------------------------- */
 
