@@ -6,6 +6,7 @@
 #include "vmbus/vmbus_server.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -71,6 +72,9 @@ struct vmbus_server {
 	uint32_t target_vcpu;
 	struct vmbus_channel **chans;   /* indexed by relid; [0] unused */
 	struct vmbus_gpadl_set gpadls;
+	/* Taken where the set changes and by vmbus_server_gpadl_map(), which
+	 * device workers call from their own threads. */
+	pthread_mutex_t gpadl_lock;
 	struct vmbus_server_stats st;
 };
 
@@ -216,7 +220,9 @@ static void srv_reset(struct vmbus_server *s)
 		chan_close(ch);
 		ch->sent = false;
 	}
+	pthread_mutex_lock(&s->gpadl_lock);
 	vmbus_gpadl_free_all(&s->gpadls);
+	pthread_mutex_unlock(&s->gpadl_lock);
 	s->st.gpadls = 0;
 	s->offers_requested = false;
 	s->state = SRV_DISCONNECTED;
@@ -325,7 +331,9 @@ static void on_gpadl_header(struct vmbus_server *s, uint32_t conn_id, const void
 		send_gpadl_created(s, m->child_relid, m->gpadl, VMBUS_STATUS_FAIL);
 		return;
 	}
+	pthread_mutex_lock(&s->gpadl_lock);
 	rc = vmbus_gpadl_header(&s->gpadls, s->mem, m, len, &g);
+	pthread_mutex_unlock(&s->gpadl_lock);
 	gpadl_result(s, m->child_relid, m->gpadl, rc);
 }
 
@@ -338,7 +346,9 @@ static void on_gpadl_body(struct vmbus_server *s, uint32_t conn_id, const void *
 	int rc;
 
 	(void)conn_id;
+	pthread_mutex_lock(&s->gpadl_lock);
 	rc = vmbus_gpadl_body(&s->gpadls, s->mem, m, len, &g);
+	pthread_mutex_unlock(&s->gpadl_lock);
 	if (rc == -ENOENT) {
 		/* No GPADL of that handle is being built: nothing to answer. */
 		proto_err(s, "GPADL_BODY for unknown GPADL %#x", m->gpadl);
@@ -365,7 +375,9 @@ static void on_gpadl_teardown(struct vmbus_server *s, uint32_t conn_id, const vo
 				  m->gpadl, g->ring_user->relid);
 			chan_close(g->ring_user);
 		}
+		pthread_mutex_lock(&s->gpadl_lock);
 		vmbus_gpadl_free(&s->gpadls, g);
+		pthread_mutex_unlock(&s->gpadl_lock);
 		s->st.gpadls = s->gpadls.count;
 	}
 	/* Answered even when unknown: the guest waits with no timeout. */
@@ -669,6 +681,7 @@ struct vmbus_server *vmbus_server_create(const struct vmbus_server_config *cfg,
 		free(s);
 		return NULL;
 	}
+	pthread_mutex_init(&s->gpadl_lock, NULL);
 	return s;
 }
 
@@ -682,6 +695,7 @@ void vmbus_server_destroy(struct vmbus_server *s)
 		if (s->chans[relid] != NULL)
 			chan_free(s->chans[relid]);
 	vmbus_gpadl_free_all(&s->gpadls);
+	pthread_mutex_destroy(&s->gpadl_lock);
 	free(s->chans);
 	free(s);
 }
@@ -770,6 +784,34 @@ int vmbus_server_gpadl_info(struct vmbus_server *s, uint32_t handle,
 	info->nranges = g->rangecount;
 	info->total_bytes = g->total_bytes;
 	return 0;
+}
+
+int vmbus_server_gpadl_map(struct vmbus_server *s, uint32_t handle, uint32_t relid,
+			   struct vmbus_mem_view *v)
+{
+	struct vmbus_gpadl *g;
+	int rc;
+
+	pthread_mutex_lock(&s->gpadl_lock);
+	g = vmbus_gpadl_find(&s->gpadls, handle);
+	if (g == NULL || !g->complete || g->child_relid != relid)
+		rc = -ENOENT;
+	else if (!g->whole_pages)
+		rc = -EINVAL;
+	else
+		rc = vmbus_mem_map_pages(s->mem, g->pfns, g->npages, v);
+	pthread_mutex_unlock(&s->gpadl_lock);
+	return rc;
+}
+
+const struct vmbus_mem *vmbus_channel_mem(const struct vmbus_channel *ch)
+{
+	return ch->s->mem;
+}
+
+const struct vmbus_offer_params *vmbus_channel_offer(const struct vmbus_channel *ch)
+{
+	return &ch->offer;
 }
 
 struct vmbus_ring *vmbus_channel_rx(struct vmbus_channel *ch)

@@ -147,6 +147,15 @@ struct vmbus_gpadl_info {
 int vmbus_server_gpadl_info(struct vmbus_server *s, uint32_t handle,
 			    struct vmbus_gpadl_info *info);
 
+/* Map a complete GPADL of whole pages that the guest made for channel
+ * 'relid' (a buffer it hands a device) as one host-contiguous view; undo
+ * with vmbus_mem_unmap(). The view stays valid after the guest tears the
+ * GPADL down (it is the guest's own memory). Unlike the rest of this API,
+ * callable from any thread. -ENOENT unknown or incomplete or another
+ * channel's, -EINVAL partial pages, else as vmbus_mem_map_pages(). */
+int vmbus_server_gpadl_map(struct vmbus_server *s, uint32_t handle, uint32_t relid,
+			   struct vmbus_mem_view *v);
+
 /* ---- Channel accessors for devices ---- */
 
 /* Guest-to-host ring: the host reads it. */
@@ -156,8 +165,13 @@ struct vmbus_ring *vmbus_channel_tx(struct vmbus_channel *ch);
 uint32_t vmbus_channel_relid(const struct vmbus_channel *ch);
 uint32_t vmbus_channel_conn_id(const struct vmbus_channel *ch);
 bool vmbus_channel_is_open(const struct vmbus_channel *ch);
+/* The partition's memory, for GPA-direct packets. */
+const struct vmbus_mem *vmbus_channel_mem(const struct vmbus_channel *ch);
+const struct vmbus_offer_params *vmbus_channel_offer(const struct vmbus_channel *ch);
 struct vmbus_server *vmbus_channel_server(struct vmbus_channel *ch);
-/* Signal the guest (after a commit said so). */
+/* Signal the guest (after a commit said so). Device workers may call it
+ * from their own thread while the channel is open (until the device's
+ * close returns). */
 void vmbus_channel_signal(struct vmbus_channel *ch);
 /* The device saw a broken ring: close the channel on the host side and
  * count it; the guest sees the channel stop. */

@@ -1,0 +1,168 @@
+#!/bin/bash
+# Peer for bench/run: the standard DPDK paravirtual path, three
+# dpdk-testpmd processes with hugepages:
+#
+#   A "guest" txonly, net_virtio_user0 -> vhost-user socket 1
+#   H "host"  io, net_vhost0 (socket 1) -> net_vhost1 (socket 2), one
+#             forwarding lcore
+#   B "guest" rxonly, net_virtio_user0 -> vhost-user socket 2
+#
+#   vhost.sh oneway SIZE SAMPLES   A -> H -> B, SIZE-byte frames (64..1518)
+#
+# Prints, one per line on stdout, the Rx-pps values the receiving testpmd B
+# reports every second with --stats-period 1 (ipackets delta over the
+# CLOCK_MONOTONIC delta between two displays: an exact rate over its own
+# window). The run stops once SAMPLES windows with traffic were printed
+# after the first one (which straddles the start). The caller drops the
+# partial first and last windows. Exits non-zero with the reason on stderr
+# when it measured nothing.
+#
+# CPUs: three busy-polling forwarding lcores on a 2-vCPU machine, so two of
+# them share a CPU: by default H on CPU 0 alone, A and B both on CPU 1,
+# time-sliced by the kernel scheduler. See the caveats in bench/README.md.
+#
+# Environment: CPU_HOST, CPU_TX, CPU_RX (forwarding CPUs of H, A and B;
+# default 0, 1 and 1), QUEUE_SIZE (virtio ring entries, default 1024),
+# MBUFS (per process, default 8192), MEM_MB (hugepage memory per process,
+# default 128), LOG_DIR (default: a temporary directory, removed unless
+# KEEP_LOGS=1), MAX_SECONDS (60).
+set -u
+
+mode=${1:-}
+size=${2:-64}
+want=${3:-8}
+cpu_host=${CPU_HOST:-0}
+cpu_tx=${CPU_TX:-1}
+cpu_rx=${CPU_RX:-1}
+qsize=${QUEUE_SIZE:-1024}
+mbufs=${MBUFS:-8192}
+mem_mb=${MEM_MB:-$(( mbufs * 3 / 1024 + 64 ))}
+max_secs=${MAX_SECONDS:-60}
+
+die() { echo "vhost.sh: $*" >&2; exit 1; }
+
+case "$mode" in
+oneway) ;;
+*) die "usage: vhost.sh oneway SIZE SAMPLES" ;;
+esac
+command -v dpdk-testpmd >/dev/null || die "dpdk-testpmd not found (Debian package dpdk-dev)"
+for pmd in net_vhost net_virtio; do
+	[ -n "$(ls /usr/lib/x86_64-linux-gnu/dpdk/pmds-*/librte_$pmd.so* 2>/dev/null)" ] ||
+		die "$pmd PMD not installed (Debian package librte-${pmd//_/-}23)"
+done
+(( size >= 64 && size <= 1518 )) || die "SIZE must be 64..1518"
+(( qsize >= 64 && qsize <= 32768 && (qsize & (qsize - 1)) == 0 )) ||
+	die "QUEUE_SIZE must be a power of two in 64..32768"
+# A and B each post a full RX ring of mbufs at start-up (B's is the one
+# that matters, but A has one too), and txonly's mbufs sit in A's TX ring
+# until it is nearly full: with fewer, A stalls after a few packets.
+(( mbufs >= 2 * qsize + 1024 )) || die "MBUFS must be at least 2 * QUEUE_SIZE + 1024"
+
+tag=hvnet-bench-$$
+sock1=/tmp/$tag-1.sock
+sock2=/tmp/$tag-2.sock
+log_dir=${LOG_DIR:-$(mktemp -d /tmp/$tag.XXXXXX)}
+mkdir -p "$log_dir"
+host_log=$log_dir/vhost-host.log
+tx_log=$log_dir/vhost-tx.log
+rx_log=$log_dir/vhost-rx.log
+rm -f "$sock1" "$sock2" "$log_dir"/*.pid
+
+pid_of() { cat "$log_dir/$1.pid" 2>/dev/null; }
+
+cleanup() {
+	# Stop what is still running (only our own timeout(1) wrappers, by
+	# pid), then remove what a crashed testpmd leaves behind.
+	local p
+	for p in $(pid_of tx) $(pid_of rx) $(pid_of host); do
+		kill -INT "$p" 2>/dev/null
+	done
+	wait 2>/dev/null
+	rm -f "$sock1" "$sock2"
+	rm -rf "/var/run/dpdk/$tag-host" "/var/run/dpdk/$tag-tx" "/var/run/dpdk/$tag-rx"
+	[ -n "${LOG_DIR:-}" ] || [ "${KEEP_LOGS:-0}" = 1 ] || rm -rf "$log_dir"
+}
+trap cleanup EXIT
+
+# --in-memory: no hugepage files left behind if a process crashes. On the
+# virtio-user side it backs memory with memfd hugepages whose fds are sent
+# to H over the vhost-user socket; --single-file-segments makes that one fd
+# per memseg list instead of one per 2 MiB page (vhost-user accepts at most
+# 8 memory regions). -m preallocates all memory at start-up, before the
+# virtio-user device sends its memory table, so it never changes later.
+# Lcore 1 forwards, lcore 0 (main) only prints stats once a second; --lcores
+# maps both to CPUs, so they may share one.
+eal() { # $1: prefix suffix, $2: forwarding cpu, $3: main cpu
+	echo "--lcores 0@$3,1@$2 --main-lcore 0 --no-pci --in-memory --single-file-segments" \
+		"-m $mem_mb --no-telemetry --file-prefix $tag-$1"
+}
+common="--nb-cores=1 --rxq=1 --txq=1 --burst=32 --total-num-mbufs=$mbufs --rxd=$qsize --txd=$qsize"
+
+launch() { # $1: name, $2: log, rest: testpmd arguments
+	local name=$1 log=$2
+	shift 2
+	(
+		timeout -s INT -k 5 "$max_secs" dpdk-testpmd "$@" >"$log" 2>&1 </dev/null &
+		echo $! >"$log_dir/$name.pid"
+		wait $!
+		echo "$name exit status $?" >>"$log"
+	) 2>>"$log" &
+}
+
+# H first, as the vhost-user server (net_vhost's default): it creates both
+# sockets, and each virtio-user (client, its default) connects once, at
+# probe, failing if the socket is not there yet.
+# shellcheck disable=SC2046
+launch host "$host_log" $(eal host "$cpu_host" "$cpu_tx") \
+	--vdev="net_vhost0,iface=$sock1,queues=1" --vdev="net_vhost1,iface=$sock2,queues=1" \
+	-- $common --forward-mode=io --port-topology=paired --disable-link-check --stats-period 1
+
+for _ in $(seq 100); do
+	[ -S "$sock1" ] && [ -S "$sock2" ] && break
+	sleep 0.1
+done
+[ -S "$sock1" ] && [ -S "$sock2" ] ||
+	die "host did not create $sock1 and $sock2; its log ends: $(tail -3 "$host_log" | tr '\n' ' ')"
+
+vdev() { # $1: socket
+	echo "--vdev=net_virtio_user0,path=$1,queues=1,queue_size=$qsize"
+}
+# shellcheck disable=SC2046
+launch rx "$rx_log" $(eal rx "$cpu_rx" "$cpu_host") $(vdev "$sock2") \
+	-- $common --forward-mode=rxonly --stats-period 1
+# shellcheck disable=SC2046
+launch tx "$tx_log" $(eal tx "$cpu_tx" "$cpu_host") $(vdev "$sock1") \
+	-- $common --forward-mode=txonly --txpkts="$size" --stats-period 1
+
+# Wait for SAMPLES windows with traffic after the first one.
+nonzero() { awk '/Rx-pps:/ && $2 > 0 { n++ } END { print n + 0 }' "$rx_log"; }
+deadline=$((SECONDS + max_secs - 5))
+while (( $(nonzero) < want + 1 && SECONDS < deadline )); do
+	[ -n "$(pid_of tx)" ] && ! kill -0 "$(pid_of tx)" 2>/dev/null && break
+	sleep 0.2
+done
+# Stop A; B then prints a last window without traffic. Then B, and H only
+# once B is gone: a virtio-user whose vhost-user peer went away first dies of
+# SIGPIPE on its way out (stats are printed by then, but it is noise).
+stop() { # $1: name; waits up to 5 s for it to exit
+	local p
+	p=$(pid_of "$1")
+	[ -n "$p" ] || return
+	kill -INT "$p" 2>/dev/null
+	for _ in $(seq 50); do
+		kill -0 "$p" 2>/dev/null || return
+		sleep 0.1
+	done
+}
+stop tx
+sleep 1.2
+stop rx
+stop host
+wait
+
+samples=$(awk '/Rx-pps:/ { print $2 }' "$rx_log")
+if ! awk '$1 > 0 { ok = 1 } END { exit !ok }' <<<"$samples"; then
+	die "receiver got nothing; sender log ends: $(tail -3 "$tx_log" | tr '\n' ' ')"
+fi
+echo "$samples"
+exit 0
