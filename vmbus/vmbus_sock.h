@@ -150,6 +150,10 @@ int vmbus_ppart_connect(struct vmbus_ppart *p, uint32_t max_version, int timeout
 int vmbus_ppart_open(struct vmbus_ppart *p, const struct vmbus_client_offer *o,
 		     uint32_t ring_bytes, struct vmbus_client_channel *ch,
 		     uint32_t *gpadl, int timeout_ms);
+/* Describe [gpa, gpa + bytes) of our memory as a GPADL for channel
+ * 'relid' (a buffer handed to a device) and wait until the host took it. */
+int vmbus_ppart_gpadl(struct vmbus_ppart *p, uint32_t relid, uint64_t gpa, uint64_t bytes,
+		      uint32_t *handle, int timeout_ms);
 /* Close it and tear its ring GPADL down. */
 int vmbus_ppart_close(struct vmbus_ppart *p, struct vmbus_client_channel *ch,
 		      uint32_t gpadl, int timeout_ms);

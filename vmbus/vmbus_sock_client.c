@@ -4,6 +4,7 @@
 #include "vmbus/vmbus_sock.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
@@ -444,6 +445,28 @@ int vmbus_ppart_open(struct vmbus_ppart *p, const struct vmbus_client_offer *o,
 		return rc;
 	return vmbus_client_channel_attach(ch, o, rings, ring_bytes, ring_bytes,
 					   rings + 2ull * ring_bytes, 65536);
+}
+
+int vmbus_ppart_gpadl(struct vmbus_ppart *p, uint32_t relid, uint64_t gpa, uint64_t bytes,
+		      uint32_t *handle, int timeout_ms)
+{
+	uint32_t npages = (uint32_t)(bytes >> HVN_PAGE_SHIFT), i;
+	uint64_t *pfns;
+	int rc;
+
+	if ((gpa | bytes) & (HVN_PAGE_SIZE - 1) || npages == 0 || bytes > (1ull << 30))
+		return -EINVAL;
+	pfns = malloc(npages * sizeof(*pfns));
+	if (pfns == NULL)
+		return -ENOMEM;
+	for (i = 0; i < npages; i++)
+		pfns[i] = (gpa >> HVN_PAGE_SHIFT) + i;
+	rc = vmbus_client_gpadl_create(&p->client, relid, pfns, npages, handle);
+	free(pfns);
+	if (rc < 0)
+		return rc;
+	rc = wait_for(p, gpadl_done, *handle, timeout_ms);
+	return rc == 0 ? vmbus_client_gpadl_status(&p->client, *handle) : rc;
 }
 
 int vmbus_ppart_close(struct vmbus_ppart *p, struct vmbus_client_channel *ch,

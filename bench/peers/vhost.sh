@@ -1,31 +1,50 @@
 #!/bin/bash
-# Peer for bench/run: the standard DPDK paravirtual path, three
-# dpdk-testpmd processes with hugepages:
+# Peer for bench/run: the standard DPDK paravirtual path in the topology of
+# the synthetic benchmark, three dpdk-testpmd processes with hugepages:
 #
-#   A "guest" txonly, net_virtio_user0 -> vhost-user socket 1
-#   H "host"  io, net_vhost0 (socket 1) -> net_vhost1 (socket 2), one
+#   A "guest" txonly: net_virtio_user0 on vhost-user socket 1
+#   H "host"  io: net_vhost0 (socket 1) -> net_vhost1 (socket 2), one
 #             forwarding lcore
-#   B "guest" rxonly, net_virtio_user0 -> vhost-user socket 2
+#   B "guest" rxonly: net_virtio_user0 on vhost-user socket 2
 #
 #   vhost.sh oneway SIZE SAMPLES   A -> H -> B, SIZE-byte frames (64..1518)
 #
 # Prints, one per line on stdout, the Rx-pps values the receiving testpmd B
-# reports every second with --stats-period 1 (ipackets delta over the
-# CLOCK_MONOTONIC delta between two displays: an exact rate over its own
-# window). The run stops once SAMPLES windows with traffic were printed
-# after the first one (which straddles the start). The caller drops the
-# partial first and last windows. Exits non-zero with the reason on stderr
-# when it measured nothing.
+# reports with --stats-period 1. testpmd computes each as the ipackets
+# delta over the CLOCK_MONOTONIC delta between two displays, so every value
+# is an exact rate over its own window. The run stops once SAMPLES windows
+# with traffic were printed after the first one (which straddles the
+# start). The caller drops the partial first and last windows. Exits
+# non-zero with the reason on stderr when it measured nothing.
 #
-# CPUs: three busy-polling forwarding lcores on a 2-vCPU machine, so two of
-# them share a CPU: by default H on CPU 0 alone, A and B both on CPU 1,
-# time-sliced by the kernel scheduler. See the caveats in bench/README.md.
+# CPUs: three busy-polling forwarding lcores and only 2 vCPUs here, so two
+# of them share one CPU. By default H (the switch) has CPU 0 to itself and
+# the two guests A and B share CPU 1, time-sliced by the scheduler: while A
+# runs, H fills B's RX ring and drops the rest (H's port 1 TX-dropped);
+# while B runs, A does not. B then receives about one or two RX rings per
+# scheduler round, so on a shared CPU the rate scales with QUEUE_SIZE and
+# the scheduler's slice, not with the cost of the path (measured at 64 B:
+# QUEUE_SIZE 256 -> 33 kpps, 1024 -> 133 kpps, 4096 -> 530 kpps, 32768 ->
+# 2.6-3.2 Mpps). Putting A on H's CPU instead (CPU_TX=0) gives the same
+# shape, the drops then counted as A's TX-dropped. Only with a CPU each
+# (e.g. CPU_RX=2 on a 3-CPU machine) does it measure the path itself.
+# 1024 is the default because it is the largest virtio-net ring QEMU offers
+# a guest. Each process's main lcore only prints stats and sleeps; it goes
+# on a CPU other than its forwarding lcore's.
+#
+# Windows: testpmd's stats loop sleeps 1 s and prints when a period has
+# passed by the TSC at DPDK's estimated frequency. Where the estimate is a
+# little high (this VM: 2600 MHz estimated, 2596.14 MHz real), 1 s of sleep
+# falls just short of a period, so it prints every 2 s. The rates stay exact
+# (the window is timed with CLOCK_MONOTONIC), but each window is 2 s and a
+# run of SAMPLES windows takes about 2 * SAMPLES + 5 s (memif.sh alike).
 #
 # Environment: CPU_HOST, CPU_TX, CPU_RX (forwarding CPUs of H, A and B;
-# default 0, 1 and 1), QUEUE_SIZE (virtio ring entries, default 1024),
-# MBUFS (per process, default 8192), MEM_MB (hugepage memory per process,
-# default 128), LOG_DIR (default: a temporary directory, removed unless
-# KEEP_LOGS=1), MAX_SECONDS (60).
+# default 0, 1 and 1), QUEUE_SIZE (virtio ring entries, a power of two,
+# default 1024), MBUFS (per process, default 8192, at least 2 * QUEUE_SIZE
+# + 1024), MEM_MB (hugepage memory preallocated per process, default from
+# MBUFS: 56 for 8192), LOG_DIR (default: a temporary directory, removed
+# unless KEEP_LOGS=1), MAX_SECONDS (60).
 set -u
 
 mode=${1:-}
@@ -36,7 +55,7 @@ cpu_tx=${CPU_TX:-1}
 cpu_rx=${CPU_RX:-1}
 qsize=${QUEUE_SIZE:-1024}
 mbufs=${MBUFS:-8192}
-mem_mb=${MEM_MB:-$(( mbufs * 3 / 1024 + 64 ))}
+mem_mb=${MEM_MB:-$(( mbufs * 3 / 1024 + 32 ))}
 max_secs=${MAX_SECONDS:-60}
 
 die() { echo "vhost.sh: $*" >&2; exit 1; }
@@ -69,7 +88,9 @@ rx_log=$log_dir/vhost-rx.log
 rm -f "$sock1" "$sock2" "$log_dir"/*.pid
 
 pid_of() { cat "$log_dir/$1.pid" 2>/dev/null; }
+log_end() { grep -v '^ *$' "$1" 2>/dev/null | tail -3 | tr '\n' ' '; }
 
+# shellcheck disable=SC2317 # called by the trap
 cleanup() {
 	# Stop what is still running (only our own timeout(1) wrappers, by
 	# pid), then remove what a crashed testpmd leaves behind.
@@ -89,14 +110,17 @@ trap cleanup EXIT
 # to H over the vhost-user socket; --single-file-segments makes that one fd
 # per memseg list instead of one per 2 MiB page (vhost-user accepts at most
 # 8 memory regions). -m preallocates all memory at start-up, before the
-# virtio-user device sends its memory table, so it never changes later.
-# Lcore 1 forwards, lcore 0 (main) only prints stats once a second; --lcores
-# maps both to CPUs, so they may share one.
+# virtio-user device sends its memory table, so the table is sent once
+# (without it, it is sent again when testpmd creates its mbuf pool; that
+# works too, but is one more thing that can go wrong). Lcore 1 forwards,
+# lcore 0 (main) only prints stats and sleeps; --lcores maps both to CPUs,
+# so they may share one. Main lcores go on another process's forwarding
+# CPU: H's on CPU_TX, A's and B's on CPU_HOST.
 eal() { # $1: prefix suffix, $2: forwarding cpu, $3: main cpu
 	echo "--lcores 0@$3,1@$2 --main-lcore 0 --no-pci --in-memory --single-file-segments" \
 		"-m $mem_mb --no-telemetry --file-prefix $tag-$1"
 }
-common="--nb-cores=1 --rxq=1 --txq=1 --burst=32 --total-num-mbufs=$mbufs --rxd=$qsize --txd=$qsize"
+common=(--nb-cores=1 --rxq=1 --txq=1 --burst=32 "--total-num-mbufs=$mbufs" "--rxd=$qsize" "--txd=$qsize")
 
 launch() { # $1: name, $2: log, rest: testpmd arguments
 	local name=$1 log=$2
@@ -109,40 +133,56 @@ launch() { # $1: name, $2: log, rest: testpmd arguments
 	) 2>>"$log" &
 }
 
-# H first, as the vhost-user server (net_vhost's default): it creates both
-# sockets, and each virtio-user (client, its default) connects once, at
-# probe, failing if the socket is not there yet.
+# H first, as the vhost-user server (net_vhost's default, client=0): it
+# creates both sockets when testpmd configures its ports, and each
+# virtio-user (client, its default server=0) connects once, at probe, and
+# fails for good if the socket is not there yet. So the script waits for
+# both sockets before it starts B and A: one connection attempt each, no
+# retry loop. The reverse (virtio-user server=1, net_vhost client=1) would
+# have H's vhost library retry the connection in the background, which
+# makes start-up timing depend on its reconnect interval for no gain here.
+# B before A, so that A's first packets find B's ring posted.
+# --disable-link-check: H's links are down until the guests connect, and
+# testpmd would otherwise spend up to 9 s polling them before forwarding.
+# --port-topology=paired on two ports makes two streams on the one
+# forwarding lcore, 0->1 and 1->0; the second is always empty (B is rxonly
+# and never transmits; its TX-packets stay 0 and so do H's port 1
+# RX-packets), it only costs H one empty vhost dequeue per loop.
 # shellcheck disable=SC2046
 launch host "$host_log" $(eal host "$cpu_host" "$cpu_tx") \
 	--vdev="net_vhost0,iface=$sock1,queues=1" --vdev="net_vhost1,iface=$sock2,queues=1" \
-	-- $common --forward-mode=io --port-topology=paired --disable-link-check --stats-period 1
+	-- "${common[@]}" --forward-mode=io --port-topology=paired --disable-link-check --stats-period 1
 
 for _ in $(seq 100); do
 	[ -S "$sock1" ] && [ -S "$sock2" ] && break
 	sleep 0.1
 done
-[ -S "$sock1" ] && [ -S "$sock2" ] ||
-	die "host did not create $sock1 and $sock2; its log ends: $(tail -3 "$host_log" | tr '\n' ' ')"
+if ! [ -S "$sock1" ] || ! [ -S "$sock2" ]; then
+	die "host did not create $sock1 and $sock2; its log ends: $(log_end "$host_log")"
+fi
 
 vdev() { # $1: socket
 	echo "--vdev=net_virtio_user0,path=$1,queues=1,queue_size=$qsize"
 }
 # shellcheck disable=SC2046
 launch rx "$rx_log" $(eal rx "$cpu_rx" "$cpu_host") $(vdev "$sock2") \
-	-- $common --forward-mode=rxonly --stats-period 1
+	-- "${common[@]}" --forward-mode=rxonly --stats-period 1
 # shellcheck disable=SC2046
 launch tx "$tx_log" $(eal tx "$cpu_tx" "$cpu_host") $(vdev "$sock1") \
-	-- $common --forward-mode=txonly --txpkts="$size" --stats-period 1
+	-- "${common[@]}" --forward-mode=txonly --txpkts="$size" --stats-period 1
 
 # Wait for SAMPLES windows with traffic after the first one.
 nonzero() { awk '/Rx-pps:/ && $2 > 0 { n++ } END { print n + 0 }' "$rx_log"; }
 deadline=$((SECONDS + max_secs - 5))
 while (( $(nonzero) < want + 1 && SECONDS < deadline )); do
-	[ -n "$(pid_of tx)" ] && ! kill -0 "$(pid_of tx)" 2>/dev/null && break
+	for p in tx rx host; do
+		[ -n "$(pid_of $p)" ] && ! kill -0 "$(pid_of $p)" 2>/dev/null && break 2
+	done
 	sleep 0.2
 done
-# Stop A; B then prints a last window without traffic. Then B, and H only
-# once B is gone: a virtio-user whose vhost-user peer went away first dies of
+# Stop A, give B a moment to print one more window (not always: on this
+# VM testpmd's stats loop often prints every 2 s, see the top), then stop B,
+# and H only once B is gone: a virtio-user whose vhost-user peer went away first dies of
 # SIGPIPE on its way out (stats are printed by then, but it is noise).
 stop() { # $1: name; waits up to 5 s for it to exit
 	local p
@@ -162,7 +202,8 @@ wait
 
 samples=$(awk '/Rx-pps:/ { print $2 }' "$rx_log")
 if ! awk '$1 > 0 { ok = 1 } END { exit !ok }' <<<"$samples"; then
-	die "receiver got nothing; sender log ends: $(tail -3 "$tx_log" | tr '\n' ' ')"
+	die "receiver got nothing; logs end: host: $(log_end "$host_log"); sender:" \
+		"$(log_end "$tx_log"); receiver: $(log_end "$rx_log")"
 fi
 echo "$samples"
 exit 0

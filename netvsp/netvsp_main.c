@@ -1,0 +1,260 @@
+/* hvnet-netvsp: a VMBus host for process partitions that gives each one a
+ * synthetic NIC and joins them in pairs, in arrival order, through the
+ * port pair forwarder on one lcore. Until the vswitch exists this is how
+ * two partitions talk over netVSP; tests and the benchmark use it.
+ *
+ *   hvnet-netvsp [EAL args] -- --socket PATH [--queues N] [--mtu N]
+ *                [--partitions N]   exit after N partitions came and went
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "netvsp/netvsp.h"
+#include "netvsp/netvsp_pair.h"
+#include "vmbus/vmbus_sock.h"
+
+struct host {
+	struct netvsp_host *nh;
+	struct rte_mempool *mp;
+	struct nvsp_fwd fwd;
+	struct nvsp_pair pairs[NVSP_PAIR_MAX];
+	struct netvsp_nic *nics[2 * NVSP_PAIR_MAX];
+	struct netvsp_nic *waiting;
+	unsigned int added, removed, pairs_used;
+	uint16_t queues;
+	uint32_t mtu;
+};
+
+static void print_nic(struct netvsp_nic *nic)
+{
+	struct netvsp_stats st;
+
+	netvsp_nic_stats(nic, &st);
+	printf("netvsp: %s: nvsp %#x, %u queue(s), from guest %llu frames %llu bytes, "
+	       "to guest %llu frames in %llu batches, drops filter %llu nobuf %llu size %llu "
+	       "bad %llu, protocol errors %llu\n",
+	       netvsp_nic_name(nic), st.nvsp_version, st.queues_open,
+	       (unsigned long long)st.tx_packets, (unsigned long long)st.tx_bytes,
+	       (unsigned long long)st.rx_packets, (unsigned long long)st.rx_batches,
+	       (unsigned long long)st.rx_drop_filter, (unsigned long long)st.rx_drop_nobuf,
+	       (unsigned long long)st.rx_drop_size, (unsigned long long)st.tx_drop_bad,
+	       (unsigned long long)st.bad_msgs);
+	fflush(stdout);
+}
+
+/* The vNIC is going: take its port out of the forwarder (netvsp waits
+ * for the lcore's next quiescent state before freeing it). */
+static void nic_gone(void *ctx, struct netvsp_nic *nic)
+{
+	struct host *h = ctx;
+	unsigned int i;
+
+	print_nic(nic);
+	for (i = 0; i < NVSP_PAIR_MAX; i++) {
+		struct nvsp_pair *p = &h->pairs[i];
+
+		if (p->a != netvsp_nic_port(nic) && p->b != netvsp_nic_port(nic))
+			continue;
+		hvn_store_release(&h->fwd.pairs[i], NULL);
+		rte_rcu_qsbr_synchronize(h->fwd.qs, RTE_QSBR_THRID_INVALID);
+		/* Frames held for either side go with the pair. */
+		if (p->held_ab.n > p->held_ab.first)
+			rte_pktmbuf_free_bulk(p->held_ab.pkts + p->held_ab.first,
+					      (unsigned int)(p->held_ab.n - p->held_ab.first));
+		if (p->held_ba.n > p->held_ba.first)
+			rte_pktmbuf_free_bulk(p->held_ba.pkts + p->held_ba.first,
+					      (unsigned int)(p->held_ba.n - p->held_ba.first));
+		memset(&p->held_ab, 0, sizeof(p->held_ab));
+		memset(&p->held_ba, 0, sizeof(p->held_ba));
+		/* The survivor keeps its port, with nobody on the other side. */
+		if (p->a == netvsp_nic_port(nic))
+			p->a = p->b;
+		p->b = NULL;
+		if (p->a != NULL)
+			hvn_store_release(&h->fwd.pairs[i], p);
+	}
+	if (h->waiting == nic)
+		h->waiting = NULL;
+}
+
+static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_server *s)
+{
+	struct host *h = ctx;
+	struct netvsp_nic_config cfg;
+	struct netvsp_nic *nic;
+	int rc;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.name = vmbus_sock_part_name(part);
+	/* Locally administered, unicast, one per partition. */
+	cfg.mac[0] = 0x02;
+	cfg.mac[4] = (uint8_t)(h->added >> 8);
+	cfg.mac[5] = (uint8_t)(h->added + 1);
+	cfg.instance = 0;
+	cfg.max_queues = h->queues;
+	cfg.mtu = h->mtu;
+	cfg.mp = h->mp;
+	cfg.gone = nic_gone;
+	cfg.ctx = h;
+	rc = netvsp_nic_offer(h->nh, s, &cfg, &nic);
+	if (rc < 0) {
+		fprintf(stderr, "netvsp: cannot offer a vNIC to %s: %s\n", cfg.name, strerror(-rc));
+		return rc;
+	}
+	h->added++;
+	if (h->waiting == NULL) {
+		unsigned int i;
+
+		for (i = 0; i < NVSP_PAIR_MAX && h->fwd.pairs[i] != NULL; i++)
+			;
+		if (i == NVSP_PAIR_MAX)
+			return -ENOSPC;
+		h->pairs[i].a = netvsp_nic_port(nic);
+		h->pairs[i].b = NULL;
+		hvn_store_release(&h->fwd.pairs[i], &h->pairs[i]);
+		h->waiting = nic;
+	} else {
+		unsigned int i;
+
+		for (i = 0; i < NVSP_PAIR_MAX; i++) {
+			if (h->pairs[i].a == netvsp_nic_port(h->waiting) && h->pairs[i].b == NULL) {
+				hvn_store_release(&h->fwd.pairs[i], NULL);
+				rte_rcu_qsbr_synchronize(h->fwd.qs, RTE_QSBR_THRID_INVALID);
+				h->pairs[i].b = netvsp_nic_port(nic);
+				hvn_store_release(&h->fwd.pairs[i], &h->pairs[i]);
+			}
+		}
+		h->waiting = NULL;
+	}
+	printf("netvsp: partition %s has vNIC %02x:%02x:%02x:%02x:%02x:%02x\n", cfg.name,
+	       cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5]);
+	fflush(stdout);
+	return 0;
+}
+
+static void part_removed(void *ctx, struct vmbus_sock_part *part)
+{
+	struct host *h = ctx;
+
+	(void)part;
+	h->removed++;
+}
+
+static const struct vmbus_sock_server_ops ops = {
+	.partition_added = part_added,
+	.partition_removed = part_removed,
+};
+
+static volatile sig_atomic_t stop_flag;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_flag = 1;
+}
+
+int main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "socket", required_argument, NULL, 's' },
+		{ "queues", required_argument, NULL, 'q' },
+		{ "mtu", required_argument, NULL, 'm' },
+		{ "partitions", required_argument, NULL, 'p' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = NULL;
+	unsigned int want_parts = 0, worker;
+	struct vmbus_sock_server *srv;
+	struct host *h;
+	size_t qsz;
+	int rc, c;
+
+	rc = rte_eal_init(argc, argv);
+	if (rc < 0) {
+		fprintf(stderr, "hvnet-netvsp: DPDK EAL init failed: %s (try --no-huge -m 256 "
+			"--in-memory --no-pci -l 0,1)\n", rte_strerror(rte_errno));
+		return 1;
+	}
+	argc -= rc;
+	argv += rc;
+	h = calloc(1, sizeof(*h));
+	if (h == NULL)
+		return 1;
+	h->queues = 1;
+	while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+		switch (c) {
+		case 's': path = optarg; break;
+		case 'q': h->queues = (uint16_t)atoi(optarg); break;
+		case 'm': h->mtu = (uint32_t)atoi(optarg); break;
+		case 'p': want_parts = (unsigned int)atoi(optarg); break;
+		default:
+			fprintf(stderr, "usage: hvnet-netvsp [EAL args] -- --socket PATH [--queues N] "
+				"[--mtu N] [--partitions N]\n");
+			return 2;
+		}
+	}
+	if (path == NULL) {
+		fprintf(stderr, "hvnet-netvsp: --socket PATH is required\n");
+		return 2;
+	}
+	worker = rte_get_next_lcore(-1, 1, 0);
+	if (worker >= RTE_MAX_LCORE) {
+		fprintf(stderr, "hvnet-netvsp: needs a worker lcore for forwarding (EAL -l 0,1)\n");
+		return 1;
+	}
+	h->mp = rte_pktmbuf_pool_create("netvsp_mbufs", 16383, 256, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	qsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	h->fwd.qs = rte_zmalloc("netvsp_qs", qsz, RTE_CACHE_LINE_SIZE);
+	if (h->mp == NULL || h->fwd.qs == NULL ||
+	    rte_rcu_qsbr_init(h->fwd.qs, RTE_MAX_LCORE) != 0) {
+		fprintf(stderr, "hvnet-netvsp: out of DPDK memory (mbuf pool or RCU state); "
+			"give EAL more with -m\n");
+		return 1;
+	}
+	rc = netvsp_host_create(h->fwd.qs, &h->nh);
+	if (rc == 0)
+		rc = vmbus_sock_server_create(path, 2 * NVSP_PAIR_MAX, &ops, h, &srv);
+	if (rc < 0) {
+		fprintf(stderr, "hvnet-netvsp: cannot listen on %s: %s\n", path, strerror(-rc));
+		return 1;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	rte_eal_remote_launch(nvsp_fwd_lcore, &h->fwd, worker);
+	printf("netvsp: listening on %s, forwarding on lcore %u\n", path, worker);
+	fflush(stdout);
+	while (!stop_flag && (want_parts == 0 || h->removed < want_parts)) {
+		struct pollfd pfd[2] = {
+			{ .fd = vmbus_sock_server_fd(srv), .events = POLLIN },
+			{ .fd = netvsp_host_fd(h->nh), .events = POLLIN },
+		};
+
+		if (poll(pfd, 2, 200) < 0 && errno != EINTR)
+			break;
+		if (pfd[0].revents)
+			vmbus_sock_server_poll(srv, 0);
+		if (pfd[1].revents)
+			netvsp_host_process(h->nh);
+	}
+	vmbus_sock_server_destroy(srv);
+	hvn_store_release(&h->fwd.stop, true);
+	rte_eal_mp_wait_lcore();
+	netvsp_host_destroy(h->nh);
+	printf("netvsp: %u partition(s) served\n", h->added);
+	rte_eal_cleanup();
+	free(h);
+	return 0;
+}

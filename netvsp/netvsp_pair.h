@@ -1,0 +1,51 @@
+/* The minimal port pair: two ports joined back to back, forwarded by
+ * lcores through the same hvn_port interface the vswitch uses. It stands
+ * in for the switch until the switch exists, and is the topology of the
+ * 'synthetic' benchmark. */
+#ifndef NETVSP_PAIR_H
+#define NETVSP_PAIR_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/hvn_port.h"
+
+#define NVSP_PAIR_MAX 32
+
+struct rte_rcu_qsbr;
+
+struct nvsp_pair_stats {
+	uint64_t fwd;       /* frames a port took */
+	uint64_t dropped;   /* frames with no peer to go to */
+	uint64_t retries;   /* times the destination was full: the source waits */
+};
+
+/* Frames the destination did not take yet. The pair holds them and reads
+ * nothing more from the source until they are gone: backpressure reaches
+ * the sending guest through its ring instead of a drop. */
+struct nvsp_pair_held {
+	uint16_t n, first;
+	uint16_t queues[32];
+	struct rte_mbuf *pkts[32];
+};
+
+struct nvsp_pair {
+	struct hvn_port *a, *b;
+	struct nvsp_pair_stats a_to_b, b_to_a;
+	struct nvsp_pair_held held_ab, held_ba;
+};
+
+struct nvsp_fwd {
+	struct rte_rcu_qsbr *qs;
+	struct nvsp_pair *pairs[NVSP_PAIR_MAX];   /* published with release */
+	bool stop;
+};
+
+/* The lcore body (rte_lcore_function_t): polls every pair until stop,
+ * reporting a quiescent state after each round. 'arg' is the nvsp_fwd. */
+int nvsp_fwd_lcore(void *arg);
+
+/* Move one burst each way of every queue of a pair; returns frames moved. */
+unsigned int nvsp_pair_poll(struct nvsp_pair *p);
+
+#endif /* NETVSP_PAIR_H */
