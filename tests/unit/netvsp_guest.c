@@ -25,7 +25,7 @@ static const struct vmbus_guid nic_guid = NVSP_NIC_GUID_INIT;
 int ng_eal_init(void)
 {
 	static int done;
-	char *argv[] = { "netvsp-test", "--no-huge", "-m", "128", "--no-pci", "--in-memory",
+	char *argv[] = { "netvsp-test", "--no-huge", "-m", "128", "--no-pci", "--no-shconf",
 			 "--no-telemetry", "--log-level=*:error", NULL };
 
 	if (done != 0)

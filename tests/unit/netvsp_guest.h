@@ -137,7 +137,8 @@ struct ng {
 	unsigned int nnics;
 };
 
-/* EAL once per process (no hugepages, no PCI). Returns 0 or -1. */
+/* EAL once per process: no hugepages, no PCI, no shared config files
+ * (--in-memory refuses --no-huge in 22.11, so --no-shconf instead). */
 int ng_eal_init(void);
 
 /* Memory, server, connected client, netvsp host. NULL on failure. */
