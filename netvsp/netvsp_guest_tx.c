@@ -11,7 +11,10 @@
 
 #include "netvsp/netvsp_priv.h"
 
-#define HDR_PEEK 256u     /* RNDIS header and PPIs read in one piece */
+/* RNDIS header and PPIs read in one piece: room for the header and
+ * RNDIS_PKT_MAX_PPI 16-byte records (44 + 256), which rndis_pkt_parse
+ * accepts; 256 dropped a packet with 16 valid records. */
+#define HDR_PEEK 512u
 #define CTRL_MAX 2048u    /* largest control message accepted */
 
 bool nvsp_stream_add(struct nvsp_stream *s, const uint8_t *p, uint32_t len)
@@ -203,8 +206,10 @@ int nvsp_guest_tx(struct nvsp_chan *c, const struct nvsp_stream *s, bool control
 		stream_copy(s, off, (uint8_t *)&h, sizeof(h));
 		/* The framing must hold; everything before a bad message
 		 * was handled, everything after it is dropped. */
-		if (h.len < RNDIS_HEADER_SIZE || h.len > s->len - off)
+		if (h.len < RNDIS_HEADER_SIZE || h.len > s->len - off) {
+			c->st.tx_drop_bad++;   /* else a framing error goes uncounted */
 			return -EINVAL;
+		}
 		if (h.type == RNDIS_MSG_PACKET) {
 			if (data_message(c, s, off, h.len) < 0)
 				rc = -EINVAL;

@@ -37,10 +37,13 @@ static void bad(struct nvsp_chan *c)
 }
 
 /* A completion carrying a full 40-byte NVSP message (safe for every
- * Linux size check, reference §3.1). */
+ * Linux size check, reference §3.1); only when the guest asked for one:
+ * an unasked completion carries a trans_id the guest never handed out
+ * (Linux logs "Invalid transaction ID"). */
 static void complete_msg(struct nvsp_chan *c, const struct vmbus_pkt *p, struct nvsp_msg *m)
 {
-	nvsp_send(c, VMBUS_PKT_COMP, p->desc.trans_id, m, sizeof(*m));
+	if (p->desc.flags & VMBUS_PKT_FLAG_COMPLETION_REQUESTED)
+		nvsp_send(c, VMBUS_PKT_COMP, p->desc.trans_id, m, sizeof(*m));
 }
 
 /* Messages with no completion of their own: a guest that asked for one

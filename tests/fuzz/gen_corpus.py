@@ -528,9 +528,107 @@ def msg_seeds():
     return s
 
 
+# ---------------------------------------------------------------------------
+# fuzz_rndis_pkt: [u16 avail][RNDIS_MSG_PACKET bytes]
+# fuzz_netvsp:    [cfg] then records [u8 op][u8 flags][u16 len][bytes]
+# ---------------------------------------------------------------------------
+
+def rndis_packet(frame, ppis=(), pad=False, data_offset=None, msg_len=None,
+                 ppi_raw=None):
+    """RNDIS_MSG_PACKET: header, rndis_packet, PPIs {size 16, type, 12, v}."""
+    ppi = ppi_raw if ppi_raw is not None else b''.join(
+        u32(16) + u32(t) + u32(12) + u32(v) for t, v in ppis)
+    hl = 8 + 36 + len(ppi)
+    n = hl + len(frame)
+    if pad:
+        n = (n + 7) & ~7
+    body = (u32(hl - 8 if data_offset is None else data_offset) + u32(len(frame)) +
+            u32(0) * 3 + u32(36 if ppi else 0) + u32(len(ppi)) + u32(0) * 2)
+    m = u32(1) + u32(n if msg_len is None else msg_len) + body + ppi + frame
+    return m + b'\0' * (n - len(m))
+
+
+def eth_frame(n=60, dst=b'\x00\x15\x5d\x42\x00\x10'):
+    return dst + b'\x02' * 6 + b'\x08\x00' + bytes(i & 0xff for i in range(n - 14))
+
+
+def rndis_seeds():
+    f = eth_frame(80)
+    s = {
+        'plain': u16(0xffff) + rndis_packet(f),
+        'vlan_csum': u16(0xffff) + rndis_packet(f, [(6, 100 << 4 | 3), (0, 0x00220015)]),
+        'lso_hash': u16(0xffff) + rndis_packet(f, [(2, 1448 | 34 << 20 | 1 << 30), (8, 0xabcd)]),
+        'ppi_16': u16(0xffff) + rndis_packet(f, [(0x55, i) for i in range(16)]),
+        'ppi_17': u16(0xffff) + rndis_packet(f, [(0x55, i) for i in range(17)]),
+        'ppi_size0': u16(0xffff) + rndis_packet(f, ppi_raw=u32(0) + u32(6) + u32(12) + u32(1)),
+        'short_avail': u16(20) + rndis_packet(f, [(6, 5)]),
+        'len_overflow': u16(0xffff) + rndis_packet(f, data_offset=0xfffffff0),
+        'internal_ppi': u16(0xffff) + rndis_packet(f, [(0x80000001, 7)]),
+    }
+    return s
+
+
+NVSP_RNDIS = 107
+
+
+def nrec(op, flags, body):
+    return u8(op) + u8(flags) + u16(len(body)) + body
+
+
+def nvsp(t, *words):
+    m = u32(t) + b''.join(u32(w) for w in words)
+    return m + b'\0' * (40 - len(m))
+
+
+def gpa_body(ranges, msg, cnt=None):
+    """ranges: [(byte_count, byte_offset, [pfns])]."""
+    r = b''.join(u32(c) + u32(o) + b''.join(u64(p) for p in pf) for c, o, pf in ranges)
+    return u32(len(ranges) if cnt is None else cnt) + r + msg
+
+
+def netvsp_seeds():
+    poll = nrec(3, 0, b'')
+    pkt = rndis_packet(eth_frame(120), pad=True)
+    sec = lambda i, data: nrec(2, 0, u16(i) + data)
+    send = lambda i, n, ch=0, comp=1: nrec(0, comp, nvsp(NVSP_RNDIS, ch, i, n))
+    # Section 5 holds two batched packets; GPA pages in the DMA area of
+    # vNIC 0 (see netvsp_guest.c: region 1 MiB, rings 8 MiB, buffers 17 MiB).
+    dma_pfn = (0x100000 + 16 * 0x80000 + (16 << 20) + (1 << 20)) >> 12
+    s = {
+        'tx_copy': b'\0' + sec(5, pkt + pkt) + send(5, 2 * len(pkt)) + poll,
+        'tx_bad_section': b'\0' + send(999, 100) + send(0, 7000) + poll,
+        'tx_gpa': b'\0' + nrec(1, 1, gpa_body([(64, 0, [dma_pfn])],
+                                             nvsp(NVSP_RNDIS, 0, 0xffffffff, 0))) + poll,
+        'tx_gpa_outside': b'\0' + nrec(1, 1, gpa_body([(64, 0, [1 << 40])],
+                                                     nvsp(NVSP_RNDIS, 0, 0xffffffff, 0))) + poll,
+        'tx_gpa_lying_count': b'\0' + nrec(1, 1, gpa_body([(64, 0, [dma_pfn])],
+                                                         nvsp(NVSP_RNDIS, 0, 0xffffffff, 0),
+                                                         cnt=40)) + poll,
+        'unknown_types': b'\0' + nrec(0, 1, nvsp(0x7777)) + nrec(0, 0, nvsp(0x7777)) +
+                         nrec(0, 1, b'\1') + nrec(0, 1, nvsp(1, 0x60001, 0x60001)) + poll,
+        'rndis_query': b'\0' + sec(3, u32(4) + u32(28) + u32(9) + u32(0x01010101) +
+                                   u32(0) + u32(20) + u32(0)) +
+                       nrec(0, 1, nvsp(NVSP_RNDIS, 1, 3, 28)) + poll,
+        'host_tx_no_complete': b'\1' + b''.join(nrec(3, 1, eth_frame(1400)) for _ in range(40)) +
+                               poll + nrec(3, 3, b'') + poll,
+        'link_flap': b'\0' + nrec(3, 2, b'') + nrec(3, 6, b'') + poll,
+        'revoke_then_tx': b'\0' + nrec(0, 0, nvsp(103, 0xcafe)) + nrec(0, 0, nvsp(106, 0)) +
+                          sec(1, pkt) + send(1, len(pkt)) + nrec(3, 1, eth_frame(100)) + poll,
+        # Requests Linux always sends with a completion, sent without:
+        # no completion may come back (libFuzzer found INIT answered).
+        'unasked_replies': b'\0' + nrec(0, 0, nvsp(1, 0x60001, 0x60001)) +
+                           nrec(0, 0, nvsp(101, 1, 0xcafe)) + nrec(0, 0, nvsp(104, 2, 0)) +
+                           nrec(0, 0, nvsp(133, 1, 1)) + poll,
+        'subchannel_switch': b'\0' + nrec(0, 1, nvsp(133, 1, 3)) + nrec(0, 1, nvsp(129, 1)) + poll,
+    }
+    return s
+
+
 TARGETS = {
     'fuzz_vmbus_ring': ring_seeds,
     'fuzz_vmbus_msg': msg_seeds,
+    'fuzz_rndis_pkt': rndis_seeds,
+    'fuzz_netvsp': netvsp_seeds,
 }
 
 
