@@ -269,20 +269,27 @@ static int free_section(struct netvsc *n)
 	return -HVN_EAGAIN;
 }
 
-int netvsc_flush(struct netvsc *n)
+/* SEND_RNDIS_PKT for 'len' bytes of send-buffer section 's'. */
+static int send_section(struct netvsc *n, uint32_t channel_type, uint32_t s, uint32_t len)
 {
 	struct nvsp_msg m;
+
+	mset(&m, 0, sizeof(m));
+	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
+	m.u.rndis_pkt.channel_type = channel_type;
+	m.u.rndis_pkt.send_buf_section_index = s;
+	m.u.rndis_pkt.send_buf_section_size = len;
+	return put(n, VMBUS_PKT_DATA_INBAND, VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
+		   TID_SECTION | s, 0, 0, &m, NVSP_MSG_MIN(rndis_pkt));
+}
+
+int netvsc_flush(struct netvsc *n)
+{
 	int rc;
 
 	if (n->batch_section < 0)
 		return 0;
-	mset(&m, 0, sizeof(m));
-	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
-	m.u.rndis_pkt.channel_type = NVSP_RNDIS_CHANNEL_DATA;
-	m.u.rndis_pkt.send_buf_section_index = (uint32_t)n->batch_section;
-	m.u.rndis_pkt.send_buf_section_size = n->batch_len;
-	rc = put(n, VMBUS_PKT_DATA_INBAND, VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
-		 TID_SECTION | (uint32_t)n->batch_section, 0, 0, &m, NVSP_MSG_MIN(rndis_pkt));
+	rc = send_section(n, NVSP_RNDIS_CHANNEL_DATA, (uint32_t)n->batch_section, n->batch_len);
 	if (rc < 0)
 		return rc;
 	n->batch_section = -1;
@@ -337,28 +344,23 @@ int netvsc_send(struct netvsc *n, const void *frame, uint32_t len, struct rndis_
 	n->batch_count++;
 	n->st.tx_packets++;
 	n->st.tx_bytes += len;
+	/* A full batch goes now; if the ring is full it goes with the next
+	 * send or flush. */
 	if (n->batch_count == n->max_pkt)
-		return netvsc_flush(n) == -HVN_EAGAIN ? 0 : 0;
+		(void)netvsc_flush(n);
 	return 0;
 }
 
 /* A control message through a send section (Linux: channel type 1). */
 static int send_control(struct netvsc *n, const void *msg, uint32_t len)
 {
-	struct nvsp_msg m;
 	int s = free_section(n), rc;
 
 	if (s < 0 || len > n->section_size)
 		return -HVN_ENOBUFS;
 	__builtin_memcpy(n->sbuf + (uint64_t)s * n->section_size, msg, len);
 	n->section_busy[s / 64] |= 1ull << (s % 64);
-	mset(&m, 0, sizeof(m));
-	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
-	m.u.rndis_pkt.channel_type = NVSP_RNDIS_CHANNEL_CONTROL;
-	m.u.rndis_pkt.send_buf_section_index = (uint32_t)s;
-	m.u.rndis_pkt.send_buf_section_size = len;
-	rc = put(n, VMBUS_PKT_DATA_INBAND, VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
-		 TID_SECTION | (uint32_t)s, 0, 0, &m, NVSP_MSG_MIN(rndis_pkt));
+	rc = send_section(n, NVSP_RNDIS_CHANNEL_CONTROL, (uint32_t)s, len);
 	if (rc < 0)
 		n->section_busy[s / 64] &= ~(1ull << (s % 64));
 	return rc;
