@@ -391,6 +391,15 @@ static int rndis_request(struct netvsc *n, uint32_t type, uint32_t oid, const vo
 	return rc < 0 ? rc : wait_reply(n, timeout_ms);
 }
 
+/* The fixed part of the awaited completion, after the header. */
+static int reply_fixed(const struct netvsc *n, void *fixed, uint32_t size)
+{
+	if (n->reply_len < RNDIS_HEADER_SIZE + size)
+		return -HVN_EPROTO;
+	__builtin_memcpy(fixed, n->reply + RNDIS_HEADER_SIZE, size);
+	return 0;
+}
+
 int netvsc_query(struct netvsc *n, uint32_t oid, const void *in, uint32_t inlen,
 		 void *out, uint32_t *outlen, int timeout_ms)
 {
@@ -398,12 +407,11 @@ int netvsc_query(struct netvsc *n, uint32_t oid, const void *in, uint32_t inlen,
 	uint32_t body;
 	int rc = rndis_request(n, RNDIS_MSG_QUERY, oid, in, inlen, timeout_ms);
 
+	if (rc == 0)
+		rc = reply_fixed(n, &qc, sizeof(qc));
 	if (rc < 0)
 		return rc;
 	/* rndis_filter_query_device()'s checks. */
-	if (n->reply_len < RNDIS_HEADER_SIZE + sizeof(qc))
-		return -HVN_EPROTO;
-	__builtin_memcpy(&qc, n->reply + RNDIS_HEADER_SIZE, sizeof(qc));
 	if (qc.status != RNDIS_STATUS_SUCCESS)
 		return -HVN_EOPNOTSUPP;
 	body = n->reply_len - RNDIS_HEADER_SIZE;
@@ -420,11 +428,10 @@ int netvsc_set(struct netvsc *n, uint32_t oid, const void *in, uint32_t inlen, i
 	struct rndis_set_comp sc;
 	int rc = rndis_request(n, RNDIS_MSG_SET, oid, in, inlen, timeout_ms);
 
+	if (rc == 0)
+		rc = reply_fixed(n, &sc, sizeof(sc));
 	if (rc < 0)
 		return rc;
-	if (n->reply_len < RNDIS_HEADER_SIZE + sizeof(sc))
-		return -HVN_EPROTO;
-	__builtin_memcpy(&sc, n->reply + RNDIS_HEADER_SIZE, sizeof(sc));
 	return sc.status == RNDIS_STATUS_SUCCESS ? 0 : -HVN_EOPNOTSUPP;
 }
 
@@ -538,9 +545,9 @@ static int init_rndis(struct netvsc *n, int timeout_ms)
 		rc = wait_reply(n, timeout_ms);
 	if (rc < 0)
 		return rc;
-	if (n->reply_len < RNDIS_HEADER_SIZE + sizeof(ic))
-		return -HVN_EPROTO;
-	__builtin_memcpy(&ic, n->reply + RNDIS_HEADER_SIZE, sizeof(ic));
+	rc = reply_fixed(n, &ic, sizeof(ic));
+	if (rc < 0)
+		return rc;
 	if (ic.status != RNDIS_STATUS_SUCCESS || ic.pkt_alignment_factor > 12)
 		return -HVN_EPROTO;
 	n->max_pkt = ic.max_pkt_per_msg != 0 ? ic.max_pkt_per_msg : 1;

@@ -107,7 +107,7 @@ int main(int argc, char **argv)
 	const struct vmbus_guid nic_guid = NVSP_NIC_GUID_INIT;
 	const char *path = NULL, *name = "guest";
 	struct vmbus_client_offer *o;
-	uint64_t count = 1000, sent = 0, gpa;
+	uint64_t count = 1000, sent = 0;
 	uint32_t ring_gpadl;
 	int timeout_s = 60, rc, c;
 	struct guest *g = calloc(1, sizeof(*g));
@@ -182,7 +182,6 @@ int main(int argc, char **argv)
 	       g->nic.mac[5], g->nic.num_sub_allocs, g->nic.sub_alloc_size, g->nic.nsections,
 	       g->nic.section_size, g->nic.link_up ? "up" : "down", g->nic.rss_queues);
 	fflush(stdout);
-	(void)gpa;
 	t0 = now_s();
 	deadline = t0 + timeout_s;
 	/* Frames sent before the peer's NIC is up are dropped by the host, as

@@ -194,12 +194,13 @@ static int data_message(struct nvsp_chan *c, const struct nvsp_stream *s, uint32
 	return 0;
 }
 
-int nvsp_guest_tx(struct nvsp_chan *c, const struct nvsp_stream *s, bool control)
+int nvsp_guest_tx(struct nvsp_chan *c, const struct nvsp_stream *s)
 {
 	uint32_t off = 0;
 	int rc = 0;
 
-	(void)control;   /* Linux marks RNDIS control as channel 1; the type says it too */
+	/* Linux marks control messages as channel type 1, but the RNDIS
+	 * type says it too and is what counts: a guest may batch both. */
 	while (s->len - off >= RNDIS_HEADER_SIZE) {
 		struct rndis_msg_hdr h;
 

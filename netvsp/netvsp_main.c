@@ -30,9 +30,8 @@ struct host {
 	struct rte_mempool *mp;
 	struct nvsp_fwd fwd;
 	struct nvsp_pair pairs[NVSP_PAIR_MAX];
-	struct netvsp_nic *nics[2 * NVSP_PAIR_MAX];
 	struct netvsp_nic *waiting;
-	unsigned int added, removed, pairs_used;
+	unsigned int added, removed;
 	uint16_t queues;
 	uint32_t mtu;
 };

@@ -376,8 +376,7 @@ static uint16_t port_tx_burst(void *port, uint16_t queue, struct rte_mbuf **pkts
 	if (c == NULL || c->broken) {
 		/* No such queue open: the frames are dropped here. */
 		rte_pktmbuf_free_bulk(pkts, n);
-		if (nic->q[0] != NULL)
-			nic->q[0]->st.rx_drop_nobuf += n;
+		__atomic_fetch_add(&nic->drop_noqueue, n, __ATOMIC_RELAXED);
 		return n;
 	}
 	return nvsp_guest_rx(c, pkts, n);
@@ -523,6 +522,7 @@ void netvsp_nic_stats(const struct netvsp_nic *nic, struct netvsp_stats *out)
 		if (hvn_load_relaxed(&nic->q[k]) != NULL)
 			out->queues_open++;
 	}
+	out->rx_drop_nobuf += __atomic_load_n(&nic->drop_noqueue, __ATOMIC_RELAXED);
 	out->nvsp_version = nic->nvsp_version;
 	out->packet_filter = nic->packet_filter;
 	out->rndis_ready = nic->state == NVSP_ST_READY;

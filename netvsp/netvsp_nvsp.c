@@ -228,7 +228,7 @@ static void on_rndis_pkt(struct nvsp_chan *c, const struct vmbus_pkt *p, const s
 	int rc = build_stream(c, p, in, &s);
 
 	if (rc == 0)
-		rc = nvsp_guest_tx(c, &s, in->u.rndis_pkt.channel_type == NVSP_RNDIS_CHANNEL_CONTROL);
+		rc = nvsp_guest_tx(c, &s);
 	else
 		c->st.tx_drop_bad++;
 	if (p->desc.flags & VMBUS_PKT_FLAG_COMPLETION_REQUESTED) {

@@ -130,6 +130,8 @@ struct netvsp_nic {
 
 	uint8_t mac[6];
 	uint8_t mcast_count;
+	/* Frames for a queue that is not open; any poller adds (atomic). */
+	uint64_t drop_noqueue;
 };
 
 /* netvsp_nic.c */
@@ -155,7 +157,7 @@ int nvsp_rndis_control(struct nvsp_chan *c, const uint8_t *msg, uint32_t len);
 int nvsp_rndis_indicate(struct nvsp_chan *c, uint32_t status);
 
 /* netvsp_guest_tx.c: frames the guest sent, from a stream. */
-int nvsp_guest_tx(struct nvsp_chan *c, const struct nvsp_stream *s, bool control);
+int nvsp_guest_tx(struct nvsp_chan *c, const struct nvsp_stream *s);
 bool nvsp_stream_add(struct nvsp_stream *s, const uint8_t *p, uint32_t len);
 
 /* netvsp_guest_rx.c: deliver into the guest's receive buffer. */
