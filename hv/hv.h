@@ -128,12 +128,15 @@ struct hv_run_result {
 	int code;             /* debug-exit value or errno */
 	uint32_t vp;          /* the VP that caused it */
 	uint64_t rip;         /* its RIP then */
-	char detail[160];     /* one line for the operator */
+	char detail[256];     /* one line for the operator */
 };
 
 /* Start every vCPU thread and wait until the partition stops; fill *res
  * with why. */
 int hv_partition_run(struct hv_partition *p, struct hv_run_result *res);
+/* CLOCK_MONOTONIC time (ns) of the boot VP's first exit, 0 before it:
+ * the latest moment the guest's first instruction can have run. */
+uint64_t hv_partition_first_exit_ns(const struct hv_partition *p);
 /* Ask a running partition to stop (any thread, async-signal-safe). */
 void hv_partition_stop(struct hv_partition *p, enum hv_exit_reason why, int code);
 

@@ -292,14 +292,14 @@ int hv_hyperv_wrmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t val
 }
 
 /* Control word (TLFS "Hypercall Inputs"): code 15:0, fast 16, variable
- * header size 26:17, rep count 43:32, rep start 59:48; 31:27 and 63:60
- * reserved. */
+ * header size 26:17, rep count 43:32, rep start 59:48; 31:27, 47:44 and
+ * 63:60 reserved (L: HV_HYPERCALL_RSVD_MASK). */
 #define HC_CODE(c)       ((uint16_t)((c) & 0xffff))
 #define HC_FAST(c)       (((c) >> 16) & 1)
 #define HC_VARHEAD(c)    (((c) >> 17) & 0x3ff)
 #define HC_REP_COUNT(c)  (((c) >> 32) & 0xfff)
 #define HC_REP_START(c)  (((c) >> 48) & 0xfff)
-#define HC_RESERVED      ((0x1full << 27) | (0xfull << 60))
+#define HC_RESERVED      ((0x1full << 27) | (0xfull << 44) | (0xfull << 60))
 
 static uint16_t hc_post_message(struct hv_hyperv *h, uint32_t vp, uint64_t ctl,
 				uint64_t in_gpa)

@@ -17,10 +17,15 @@
 #include "hv/hv_acpi.h"
 #include "hv/hv_boot.h"
 #include "hv/hv_hyperv.h"
+#include "hv/hv_nic.h"
 #include "hv/hv_probe.h"
 #include "hv/hv_serial.h"
 #include "hv/hv_vmbus.h"
 #include "vmbus/vmbus_testdev.h"
+
+/* One worker lcore, no hugepages needed, no shared config: several
+ * workers run side by side. */
+#define HV_NIC_EAL_DEFAULT "--no-huge -m 128 --no-shconf --no-pci -l 0,1 --no-telemetry --log-level=lib.eal:error"
 
 enum {
 	EXIT_HOST_ERROR = 2,
@@ -44,6 +49,9 @@ struct hv_opts {
 	bool testdev;
 	bool stats;
 	bool probe;
+	bool nic_pair;
+	const char *nic_eal;
+	uint32_t nic_mtu;
 };
 
 static void usage(FILE *f)
@@ -61,6 +69,10 @@ static void usage(FILE *f)
 		"  --hugepages         back guest memory with 2 MiB hugepages\n"
 		"  --no-hyperv         no enlightenments and no VMBus (plain KVM guest)\n"
 		"  --vmbus-test-device offer hvnet's VMBus test device (echo)\n"
+		"  --nic-pair          offer two synthetic NICs joined back to back by netVSP\n"
+		"  --nic-mtu N         their MTU (default 1500)\n"
+		"  --nic-eal ARGS      DPDK EAL arguments for the NICs' lcores\n"
+		"                      (default \"%s\")\n"
 		"  --timeout SECONDS   stop the partition after this long (exit 5)\n"
 		"  --name NAME         partition name for logs\n"
 		"  --stats             print SynIC, hypercall and VMBus counters at exit\n"
@@ -69,7 +81,7 @@ static void usage(FILE *f)
 		"Exit status: 0 the guest powered off; N the guest wrote N to the debug-exit\n"
 		"port 0x%x; 2 host error; 3 KVM cannot run the guest; 4 triple fault;\n"
 		"5 timeout; 6 the guest reset.\n",
-		HV_MAX_VPS, HV_PORT_DEBUG_EXIT);
+		HV_MAX_VPS, HV_NIC_EAL_DEFAULT, HV_PORT_DEBUG_EXIT);
 }
 
 static int parse_size(const char *s, uint64_t *out)
@@ -119,13 +131,16 @@ static int parse_opts(int argc, char **argv, struct hv_opts *o)
 		{ "name", required_argument, 0, 'a' },
 		{ "stats", no_argument, 0, 'S' },
 		{ "probe", no_argument, 0, 'P' },
+		{ "nic-pair", no_argument, 0, 'C' },
+		{ "nic-mtu", required_argument, 0, 'U' },
+		{ "nic-eal", required_argument, 0, 'E' },
 		{ "help", no_argument, 0, 'h' },
 		{ 0, 0, 0, 0 },
 	};
 	int c;
 
 	*o = (struct hv_opts){ .mem = 256ull << 20, .cpus = 1, .serial = "stdout",
-			       .cmdline = "", .name = "hv" };
+			       .cmdline = "", .name = "hv", .nic_eal = HV_NIC_EAL_DEFAULT };
 	while ((c = getopt_long(argc, argv, "h", lo, NULL)) != -1) {
 		switch (c) {
 		case 'k': o->kernel = optarg; break;
@@ -138,6 +153,9 @@ static int parse_opts(int argc, char **argv, struct hv_opts *o)
 		case 'T': o->testdev = true; break;
 		case 'S': o->stats = true; break;
 		case 'P': o->probe = true; break;
+		case 'C': o->nic_pair = true; break;
+		case 'E': o->nic_eal = optarg; break;
+		case 'U': o->nic_mtu = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'm':
 			if (parse_size(optarg, &o->mem)) {
 				fprintf(stderr, "hv: --mem %s: not a size (try 512M or 1G)\n", optarg);
@@ -251,9 +269,32 @@ static void print_stats(struct hv_partition *p, struct hv_vmbus *vb)
 	}
 }
 
+/* The worker's own memory: anonymous and file-backed pages. Guest RAM is
+ * the shared memfd and shows up as RssShmem, reported apart. */
+static void print_memory(struct hv_partition *p)
+{
+	char line[128];
+	FILE *f = fopen("/proc/self/status", "r");
+	unsigned long anon = 0, file = 0, shmem = 0, hwm = 0;
+
+	if (!f)
+		return;
+	while (fgets(line, sizeof(line), f)) {
+		sscanf(line, "RssAnon: %lu", &anon);
+		sscanf(line, "RssFile: %lu", &file);
+		sscanf(line, "RssShmem: %lu", &shmem);
+		sscanf(line, "VmHWM: %lu", &hwm);
+	}
+	fclose(f);
+	fprintf(stderr, "hv: memory: worker %lu KiB (anon %lu, file %lu), guest RAM touched "
+			"%lu KiB, peak RSS %lu KiB\n", anon + file, anon, file, shmem, hwm);
+	fprintf(stderr, "hv: first guest exit at monotonic %llu ns\n",
+		(unsigned long long)hv_partition_first_exit_ns(p));
+}
+
 static int do_probe(void)
 {
-	char why[256];
+	char why[512];
 	int rc = hv_probe_stock_linux(why, sizeof(why));
 
 	printf("%s\n", why);
@@ -271,6 +312,7 @@ int main(int argc, char **argv)
 	struct hv_partition *p = NULL;
 	struct hv_serial *serial = NULL;
 	struct hv_vmbus *vb = NULL;
+	struct hv_nic_pair *nics = NULL;
 	struct hv_run_result res = { 0 };
 	struct hv_entry entry;
 	struct hv_opts o;
@@ -350,9 +392,15 @@ int main(int argc, char **argv)
 				goto out;
 			}
 		}
-	} else if (o.testdev) {
-		fprintf(stderr, "hv: --vmbus-test-device needs the enlightenments "
-				"(drop --no-hyperv)\n");
+		if (o.nic_pair) {
+			rc = hv_nic_pair_create(vb, o.nic_eal, o.nic_mtu, &nics, msg, sizeof(msg));
+			if (rc) {
+				fprintf(stderr, "hv: %s\n", msg);
+				goto out;
+			}
+		}
+	} else if (o.testdev || o.nic_pair) {
+		fprintf(stderr, "hv: VMBus devices need the enlightenments (drop --no-hyperv)\n");
 		goto out;
 	}
 
@@ -389,11 +437,16 @@ int main(int argc, char **argv)
 	else if (status != 0)
 		fprintf(stderr, "hv: %s: %s (vp %u, rip 0x%llx)\n", o.name, res.detail, res.vp,
 			(unsigned long long)res.rip);
-	if (o.stats)
+	if (o.stats) {
 		print_stats(p, vb);
+		print_memory(p);
+	}
 out:
-	/* The partition is stopped: devices can go before it does. */
+	/* The partition is stopped: devices can go before it does. The NICs'
+	 * control thread stops first; they leave with the VMBus. */
+	hv_nic_pair_stop(nics);
 	hv_vmbus_destroy(vb);
+	hv_nic_pair_destroy(nics);
 	hv_serial_destroy(serial);
 	hv_partition_destroy(p);
 	if (serial_fd >= 0)

@@ -366,6 +366,11 @@ void hv_partition_stop_detail(struct hv_partition *p, enum hv_exit_reason why,
 	pthread_mutex_unlock(&p->lock);
 }
 
+uint64_t hv_partition_first_exit_ns(const struct hv_partition *p)
+{
+	return atomic_load(&((struct hv_partition *)p)->first_exit_ns);
+}
+
 void hv_partition_stop(struct hv_partition *p, enum hv_exit_reason why, int code)
 {
 	hv_partition_stop_detail(p, why, code, 0, 0, "stopped by the host");

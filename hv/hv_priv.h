@@ -47,6 +47,7 @@ struct hv_partition {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
 	atomic_bool stopping;
+	_Atomic uint64_t first_exit_ns;
 	bool running;
 	struct hv_run_result result;
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "hv/hv_hyperv.h"
@@ -251,7 +252,7 @@ static void vp_msr(struct hv_vp *vp, bool write)
 static void vp_internal_error(struct hv_vp *vp)
 {
 	struct kvm_run *run = vp->run;
-	char d[160];
+	char d[256];
 	int n;
 
 	if (run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION) {
@@ -291,6 +292,13 @@ void *hv_vp_thread(void *arg)
 			}
 			vp_stop(vp, HV_EXIT_ERROR, errno, "KVM_RUN failed");
 			break;
+		}
+		if (hvn_unlikely(vp->index == 0 && !atomic_load(&p->first_exit_ns))) {
+			struct timespec ts;
+
+			clock_gettime(CLOCK_MONOTONIC, &ts);
+			atomic_store(&p->first_exit_ns,
+				     (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec);
 		}
 		switch (run->exit_reason) {
 		case KVM_EXIT_IO:

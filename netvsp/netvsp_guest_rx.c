@@ -274,10 +274,23 @@ static bool put_lso(struct nvsp_chan *c, struct rx_batch *b, struct rte_mbuf *m,
 	uint32_t total = rte_pktmbuf_pkt_len(m), off = hdr, seg = 0;
 	bool v4 = (m->ol_flags & RTE_MBUF_F_TX_IPV4) != 0;
 
+	uint32_t nseg;
+
 	if (m->l4_len < 20 || hdr >= total || mss == 0) {
 		c->st.rx_drop_size++;
 		return true;
 	}
+	/* All segments or none: a frame given back half written would be
+	 * retried whole and its first segments delivered twice. */
+	nseg = (total - hdr + mss - 1) / mss;
+	if (nseg > c->ra_count) {
+		c->st.rx_drop_size++;
+		return true;
+	}
+	if (c->ra_count - (c->alloc - c->freed) < nseg ||
+	    vmbus_ring_bytes_free(c->out) < ((b->nr + nseg) / NVSP_RX_BATCH + 1) * BATCH_FOOTPRINT +
+					     NVSP_REPLY_RESERVE)
+		return false;
 	while (off < total) {
 		uint32_t n = HVN_MIN(mss, total - off);
 		struct rndis_pkt_info info;

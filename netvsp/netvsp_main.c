@@ -28,9 +28,7 @@
 struct host {
 	struct netvsp_host *nh;
 	struct rte_mempool *mp;
-	struct nvsp_fwd fwd;
-	struct nvsp_pair pairs[NVSP_PAIR_MAX];
-	struct netvsp_nic *waiting;
+	struct nvsp_pairing pg;
 	unsigned int added, removed;
 	uint16_t queues;
 	uint32_t mtu;
@@ -53,39 +51,13 @@ static void print_nic(struct netvsp_nic *nic)
 	fflush(stdout);
 }
 
-/* The vNIC is going: take its port out of the forwarder (netvsp waits
- * for the lcore's next quiescent state before freeing it). */
+/* The vNIC is going: take its port out of the forwarder. */
 static void nic_gone(void *ctx, struct netvsp_nic *nic)
 {
 	struct host *h = ctx;
-	unsigned int i;
 
 	print_nic(nic);
-	for (i = 0; i < NVSP_PAIR_MAX; i++) {
-		struct nvsp_pair *p = &h->pairs[i];
-
-		if (p->a != netvsp_nic_port(nic) && p->b != netvsp_nic_port(nic))
-			continue;
-		hvn_store_release(&h->fwd.pairs[i], NULL);
-		rte_rcu_qsbr_synchronize(h->fwd.qs, RTE_QSBR_THRID_INVALID);
-		/* Frames held for either side go with the pair. */
-		if (p->held_ab.n > p->held_ab.first)
-			rte_pktmbuf_free_bulk(p->held_ab.pkts + p->held_ab.first,
-					      (unsigned int)(p->held_ab.n - p->held_ab.first));
-		if (p->held_ba.n > p->held_ba.first)
-			rte_pktmbuf_free_bulk(p->held_ba.pkts + p->held_ba.first,
-					      (unsigned int)(p->held_ba.n - p->held_ba.first));
-		memset(&p->held_ab, 0, sizeof(p->held_ab));
-		memset(&p->held_ba, 0, sizeof(p->held_ba));
-		/* The survivor keeps its port, with nobody on the other side. */
-		if (p->a == netvsp_nic_port(nic))
-			p->a = p->b;
-		p->b = NULL;
-		if (p->a != NULL)
-			hvn_store_release(&h->fwd.pairs[i], p);
-	}
-	if (h->waiting == nic)
-		h->waiting = NULL;
+	nvsp_pairing_leave(&h->pg, netvsp_nic_port(nic));
 }
 
 static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_server *s)
@@ -113,30 +85,9 @@ static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_serv
 		return rc;
 	}
 	h->added++;
-	if (h->waiting == NULL) {
-		unsigned int i;
-
-		for (i = 0; i < NVSP_PAIR_MAX && h->fwd.pairs[i] != NULL; i++)
-			;
-		if (i == NVSP_PAIR_MAX)
-			return -ENOSPC;
-		h->pairs[i].a = netvsp_nic_port(nic);
-		h->pairs[i].b = NULL;
-		hvn_store_release(&h->fwd.pairs[i], &h->pairs[i]);
-		h->waiting = nic;
-	} else {
-		unsigned int i;
-
-		for (i = 0; i < NVSP_PAIR_MAX; i++) {
-			if (h->pairs[i].a == netvsp_nic_port(h->waiting) && h->pairs[i].b == NULL) {
-				hvn_store_release(&h->fwd.pairs[i], NULL);
-				rte_rcu_qsbr_synchronize(h->fwd.qs, RTE_QSBR_THRID_INVALID);
-				h->pairs[i].b = netvsp_nic_port(nic);
-				hvn_store_release(&h->fwd.pairs[i], &h->pairs[i]);
-			}
-		}
-		h->waiting = NULL;
-	}
+	rc = nvsp_pairing_join(&h->pg, netvsp_nic_port(nic));
+	if (rc < 0)
+		return rc;
 	printf("netvsp: partition %s has vNIC %02x:%02x:%02x:%02x:%02x:%02x\n", cfg.name,
 	       cfg.mac[0], cfg.mac[1], cfg.mac[2], cfg.mac[3], cfg.mac[4], cfg.mac[5]);
 	fflush(stdout);
@@ -183,7 +134,7 @@ int main(int argc, char **argv)
 	rc = rte_eal_init(argc, argv);
 	if (rc < 0) {
 		fprintf(stderr, "hvnet-netvsp: DPDK EAL init failed: %s (try --no-huge -m 256 "
-			"--in-memory --no-pci -l 0,1)\n", rte_strerror(rte_errno));
+			"--no-shconf --no-pci -l 0,1)\n", rte_strerror(rte_errno));
 		return 1;
 	}
 	argc -= rc;
@@ -216,14 +167,14 @@ int main(int argc, char **argv)
 	h->mp = rte_pktmbuf_pool_create("netvsp_mbufs", 16383, 256, 0,
 					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	qsz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
-	h->fwd.qs = rte_zmalloc("netvsp_qs", qsz, RTE_CACHE_LINE_SIZE);
-	if (h->mp == NULL || h->fwd.qs == NULL ||
-	    rte_rcu_qsbr_init(h->fwd.qs, RTE_MAX_LCORE) != 0) {
+	h->pg.fwd.qs = rte_zmalloc("netvsp_qs", qsz, RTE_CACHE_LINE_SIZE);
+	if (h->mp == NULL || h->pg.fwd.qs == NULL ||
+	    rte_rcu_qsbr_init(h->pg.fwd.qs, RTE_MAX_LCORE) != 0) {
 		fprintf(stderr, "hvnet-netvsp: out of DPDK memory (mbuf pool or RCU state); "
 			"give EAL more with -m\n");
 		return 1;
 	}
-	rc = netvsp_host_create(h->fwd.qs, &h->nh);
+	rc = netvsp_host_create(h->pg.fwd.qs, &h->nh);
 	if (rc == 0)
 		rc = vmbus_sock_server_create(path, 2 * NVSP_PAIR_MAX, &ops, h, &srv);
 	if (rc < 0) {
@@ -232,7 +183,7 @@ int main(int argc, char **argv)
 	}
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	rte_eal_remote_launch(nvsp_fwd_lcore, &h->fwd, worker);
+	rte_eal_remote_launch(nvsp_fwd_lcore, &h->pg.fwd, worker);
 	printf("netvsp: listening on %s, forwarding on lcore %u\n", path, worker);
 	fflush(stdout);
 	while (!stop_flag && (want_parts == 0 || h->removed < want_parts)) {
@@ -249,7 +200,7 @@ int main(int argc, char **argv)
 			netvsp_host_process(h->nh);
 	}
 	vmbus_sock_server_destroy(srv);
-	hvn_store_release(&h->fwd.stop, true);
+	hvn_store_release(&h->pg.fwd.stop, true);
 	rte_eal_mp_wait_lcore();
 	netvsp_host_destroy(h->nh);
 	printf("netvsp: %u partition(s) served\n", h->added);

@@ -5,6 +5,9 @@
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
 
+#include <errno.h>
+#include <string.h>
+
 #include "common/hvn_compiler.h"
 
 #define FWD_BURST 32
@@ -88,4 +91,66 @@ int nvsp_fwd_lcore(void *arg)
 	rte_rcu_qsbr_thread_offline(f->qs, id);
 	rte_rcu_qsbr_thread_unregister(f->qs, id);
 	return 0;
+}
+
+/* Unpublish pair i and wait until the forwarder no longer looks at it. */
+static void pair_hide(struct nvsp_pairing *pg, unsigned int i)
+{
+	hvn_store_release(&pg->fwd.pairs[i], NULL);
+	rte_rcu_qsbr_synchronize(pg->fwd.qs, RTE_QSBR_THRID_INVALID);
+}
+
+int nvsp_pairing_join(struct nvsp_pairing *pg, struct hvn_port *port)
+{
+	unsigned int i;
+
+	if (pg->waiting == NULL) {
+		for (i = 0; i < NVSP_PAIR_MAX && pg->fwd.pairs[i] != NULL; i++)
+			;
+		if (i == NVSP_PAIR_MAX)
+			return -ENOSPC;
+		pg->pairs[i].a = port;
+		pg->pairs[i].b = NULL;
+		hvn_store_release(&pg->fwd.pairs[i], &pg->pairs[i]);
+		pg->waiting = port;
+		return 0;
+	}
+	for (i = 0; i < NVSP_PAIR_MAX; i++) {
+		if (pg->pairs[i].a == pg->waiting && pg->pairs[i].b == NULL) {
+			pair_hide(pg, i);
+			pg->pairs[i].b = port;
+			hvn_store_release(&pg->fwd.pairs[i], &pg->pairs[i]);
+		}
+	}
+	pg->waiting = NULL;
+	return 0;
+}
+
+static void held_free(struct nvsp_pair_held *h)
+{
+	if (h->n > h->first)
+		rte_pktmbuf_free_bulk(h->pkts + h->first, (unsigned int)(h->n - h->first));
+	memset(h, 0, sizeof(*h));
+}
+
+void nvsp_pairing_leave(struct nvsp_pairing *pg, struct hvn_port *port)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVSP_PAIR_MAX; i++) {
+		struct nvsp_pair *p = &pg->pairs[i];
+
+		if (p->a != port && p->b != port)
+			continue;
+		pair_hide(pg, i);
+		held_free(&p->held_ab);
+		held_free(&p->held_ba);
+		if (p->a == port)
+			p->a = p->b;
+		p->b = NULL;
+		if (p->a != NULL)
+			hvn_store_release(&pg->fwd.pairs[i], p);
+	}
+	if (pg->waiting == port)
+		pg->waiting = NULL;
 }

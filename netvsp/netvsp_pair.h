@@ -41,6 +41,23 @@ struct nvsp_fwd {
 	bool stop;
 };
 
+/* Ports joined in arrival order: the first waits alone, the second makes
+ * the pair. Changed on the control thread only; the forwarder sees each
+ * pair through fwd.pairs[] (RCU: a pair is unpublished and a grace period
+ * passes before it changes). */
+struct nvsp_pairing {
+	struct nvsp_fwd fwd;
+	struct nvsp_pair pairs[NVSP_PAIR_MAX];
+	struct hvn_port *waiting;
+};
+
+/* Add 'port': it waits for a partner, or completes the waiting one's pair.
+ * -ENOSPC when every pair slot is taken. */
+int nvsp_pairing_join(struct nvsp_pairing *pg, struct hvn_port *port);
+/* Take 'port' out (its vNIC is going): frames held for either side are
+ * freed, and its partner stays, alone, until the port is gone. */
+void nvsp_pairing_leave(struct nvsp_pairing *pg, struct hvn_port *port);
+
 /* The lcore body (rte_lcore_function_t): polls every pair until stop,
  * reporting a quiescent state after each round. 'arg' is the nvsp_fwd. */
 int nvsp_fwd_lcore(void *arg);

@@ -358,6 +358,7 @@ _Static_assert(sizeof(struct ndis_rss_params) == 40, "ndis_recv_scale_param");
 _Static_assert(offsetof(struct ndis_rss_params, indirect_taboffset) == 16, "rss param");
 _Static_assert(offsetof(struct ndis_rss_params, hashkey_offset) == 24, "rss param");
 #define NDIS_RSS_PARAM_FLAG_DISABLE_RSS 0x0010u
+#define NDIS_RSS_PARAMS_REVISION_2      2u   /* NDIS_RECEIVE_SCALE_PARAMETERS_REVISION_2 */
 #define NDIS_HASH_FUNC_TOEPLITZ 0x00000001u
 #define NDIS_HASH_IPV4          0x00000100u
 #define NDIS_HASH_TCP_IPV4      0x00000200u
@@ -367,5 +368,6 @@ _Static_assert(offsetof(struct ndis_rss_params, hashkey_offset) == 24, "rss para
 #define NDIS_HASH_TCP_IPV6_EX   0x00002000u
 #define NDIS_RSS_KEY_SIZE       40u
 #define NDIS_RSS_TABLE_MAX      256u   /* Linux ITAB_NUM_MAX */
+#define NDIS_RSS_TABLE_DEFAULT  128u   /* Linux ITAB_NUM */
 
 #endif /* PROTO_RNDIS_WIRE_H */

@@ -1,6 +1,7 @@
 /* Runtime of the freestanding test guests; see guest_rt.h. */
 #include "hv/guest/guest_rt.h"
 #include "hv/hv.h"
+#include "common/hvn_errno.h"
 #include "hv/hv_hyperv.h"
 
 /* ---- entry ---- */
@@ -133,6 +134,10 @@ volatile uint64_t g_vmbus_irqs;
 #define LAPIC ((volatile uint32_t *)(uintptr_t)HV_LAPIC_GPA)
 #define LAPIC_SVR (0xf0 / 4)
 #define LAPIC_EOI (0xb0 / 4)
+#define LAPIC_LVT_TIMER (0x320 / 4)
+#define LAPIC_TIMER_INIT (0x380 / 4)
+#define LAPIC_TIMER_DIV (0x3e0 / 4)
+#define GUEST_TIMER_VECTOR 0xef
 
 static __attribute__((noreturn)) void exception(unsigned int vec, uint64_t rip)
 {
@@ -163,6 +168,22 @@ __attribute__((interrupt)) static void vmbus_isr(struct interrupt_frame *f)
 	LAPIC[LAPIC_EOI] = 0;
 }
 
+__attribute__((interrupt)) static void timer_isr(struct interrupt_frame *f)
+{
+	(void)f;
+	LAPIC[LAPIC_EOI] = 0;
+}
+
+void g_timer_arm(uint32_t ms)
+{
+	/* KVM's LAPIC timer counts at 1 GHz: divide by 1, one-shot. */
+	if (ms > 4000)
+		ms = 4000;
+	LAPIC[LAPIC_TIMER_DIV] = 0xb;
+	LAPIC[LAPIC_LVT_TIMER] = GUEST_TIMER_VECTOR;
+	LAPIC[LAPIC_TIMER_INIT] = ms * 1000000u;
+}
+
 static void idt_set(unsigned int vec, void *fn)
 {
 	uint64_t a = (uint64_t)(uintptr_t)fn;
@@ -190,6 +211,7 @@ void g_irq_setup(void)
 		if (exc[i])
 			idt_set(i, exc[i]);
 	idt_set(GUEST_VMBUS_VECTOR, vmbus_isr);
+	idt_set(GUEST_TIMER_VECTOR, timer_isr);
 	__asm__ __volatile__("lidt %0" : : "m"(idtr));
 	/* Software-enable the LAPIC, spurious vector 0xff. */
 	LAPIC[LAPIC_SVR] = 0x1ff;
@@ -319,5 +341,100 @@ void g_vmbus_wait(struct g_hv *hv, struct vmbus_client *c,
 		if (done(c, arg))
 			return;
 		g_wait(g_hv_msg_ready, hv);
+	}
+}
+
+/* ---- VMBus bring-up, as the Linux sequence goes ---- */
+
+static bool connected(struct vmbus_client *c, void *arg)
+{
+	(void)arg;
+	return c->state != VMBUS_CLIENT_CONTACTING;
+}
+
+static bool offers_done(struct vmbus_client *c, void *arg)
+{
+	(void)arg;
+	return c->offers_done;
+}
+
+static bool gpadl_done(struct vmbus_client *c, void *arg)
+{
+	return vmbus_client_gpadl_status(c, *(uint32_t *)arg) != -HVN_EAGAIN;
+}
+
+static bool open_done(struct vmbus_client *c, void *arg)
+{
+	return vmbus_client_open_status(c, *(uint32_t *)arg) != -HVN_EAGAIN;
+}
+
+static bool torn_down(struct vmbus_client *c, void *arg)
+{
+	return vmbus_client_gpadl_torn_down(c, *(uint32_t *)arg) == 0;
+}
+
+void g_vmbus_up(struct g_hv *hv, struct vmbus_client *c)
+{
+	vmbus_client_init(c, &g_hv_vmbus_transport, hv, 0, 0, 0);
+	if (vmbus_client_connect(c) != 0)
+		g_fail(40, "INITIATE_CONTACT could not be posted");
+	g_vmbus_wait(hv, c, connected, 0);
+	if (c->state != VMBUS_CLIENT_CONNECTED)
+		g_fail(41, "no VMBus version accepted");
+	if (c->version != VMBUS_VERSION_WIN10_5_3)
+		g_fail(42, "VMBus version is not 5.3");
+	if (vmbus_client_request_offers(c) != 0)
+		g_fail(43, "REQUESTOFFERS");
+	g_vmbus_wait(hv, c, offers_done, 0);
+}
+
+uint32_t g_gpadl(struct g_hv *hv, struct vmbus_client *c, uint32_t relid, void *base,
+		 uint32_t npages, int code)
+{
+	uint64_t pfns[64];
+	uint32_t gpadl;
+
+	if (npages > 64)
+		g_fail(code, "GPADL too large for the test guest");
+	for (uint32_t i = 0; i < npages; i++)
+		pfns[i] = ((uint64_t)(uintptr_t)base >> 12) + i;
+	if (vmbus_client_gpadl_create(c, relid, pfns, npages, &gpadl) != 0)
+		g_fail(code, "GPADL_HEADER could not be posted");
+	g_vmbus_wait(hv, c, gpadl_done, &gpadl);
+	if (vmbus_client_gpadl_status(c, gpadl) != 0)
+		g_fail(code, "GPADL refused");
+	return gpadl;
+}
+
+uint32_t g_channel_open(struct g_hv *hv, struct vmbus_client *c, const struct vmbus_client_offer *o,
+			void *ring, uint32_t ring_pages, struct vmbus_client_channel *ch,
+			void *scratch, uint32_t scratch_size, int code)
+{
+	uint32_t relid = o->msg.child_relid, bytes = ring_pages * GUEST_PAGE, gpadl;
+
+	if (vmbus_client_rings_format(ring, bytes, bytes))
+		g_fail(code, "ring format");
+	gpadl = g_gpadl(hv, c, relid, ring, 2 * ring_pages, code + 1);
+	if (vmbus_client_open(c, relid, gpadl, ring_pages, 0) != 0)
+		g_fail(code + 2, "OPENCHANNEL could not be posted");
+	g_vmbus_wait(hv, c, open_done, &relid);
+	if (vmbus_client_open_status(c, relid) != 0)
+		g_fail(code + 2, "open refused");
+	if (vmbus_client_channel_attach(ch, o, ring, bytes, bytes, scratch, scratch_size))
+		g_fail(code + 3, "ring attach");
+	return gpadl;
+}
+
+void g_channel_close(struct g_hv *hv, struct vmbus_client *c, uint32_t relid,
+		     const uint32_t *gpadls, unsigned int n, int code)
+{
+	if (vmbus_client_close(c, relid) != 0)
+		g_fail(code, "CLOSECHANNEL could not be posted");
+	for (unsigned int i = 0; i < n; i++) {
+		uint32_t g = gpadls[i];
+
+		if (vmbus_client_gpadl_teardown(c, relid, g) != 0)
+			g_fail(code, "GPADL_TEARDOWN could not be posted");
+		g_vmbus_wait(hv, c, torn_down, &g);
 	}
 }

@@ -91,6 +91,26 @@ extern const struct vmbus_client_transport g_hv_vmbus_transport;
 void g_vmbus_wait(struct g_hv *hv, struct vmbus_client *c,
 		  bool (*done)(struct vmbus_client *c, void *arg), void *arg);
 
+/* Bring the VMBus up as Linux does: contact (5.3), then every offer.
+ * Fails the guest (codes 40-44) otherwise. */
+void g_vmbus_up(struct g_hv *hv, struct vmbus_client *c);
+/* A GPADL over the whole pages [base, base + npages * 4096) for channel
+ * 'relid' (at most 64 pages), waited for; fails the guest with 'code'. */
+uint32_t g_gpadl(struct g_hv *hv, struct vmbus_client *c, uint32_t relid, void *base,
+		 uint32_t npages, int code);
+/* Format rings of 'ring_pages' pages per direction in 'ring', describe
+ * them in a GPADL, open the channel and attach 'ch'. Fails the guest with
+ * 'code' + 0..3. Returns the ring GPADL. */
+uint32_t g_channel_open(struct g_hv *hv, struct vmbus_client *c, const struct vmbus_client_offer *o,
+			void *ring, uint32_t ring_pages, struct vmbus_client_channel *ch,
+			void *scratch, uint32_t scratch_size, int code);
+/* Close the channel and tear its GPADLs down, waiting for the host. */
+void g_channel_close(struct g_hv *hv, struct vmbus_client *c, uint32_t relid,
+		     const uint32_t *gpadls, unsigned int n, int code);
+/* One-shot LAPIC timer: an interrupt after 'ms' (at most 4000), so waits
+ * have a bound even when the host never answers. */
+void g_timer_arm(uint32_t ms);
+
 int guest_main(const char *cmdline);
 
 #endif /* GUEST_RT_H */

@@ -133,33 +133,6 @@ static void check_hypercall_errors(void)
 		g_fail(32, "post to an unknown connection accepted");
 }
 
-static bool connected(struct vmbus_client *c, void *arg)
-{
-	(void)arg;
-	return c->state != VMBUS_CLIENT_CONTACTING;
-}
-
-static bool offers_done(struct vmbus_client *c, void *arg)
-{
-	(void)arg;
-	return c->offers_done;
-}
-
-static bool gpadl_done(struct vmbus_client *c, void *arg)
-{
-	return vmbus_client_gpadl_status(c, *(uint32_t *)arg) != -HVN_EAGAIN;
-}
-
-static bool open_done(struct vmbus_client *c, void *arg)
-{
-	return vmbus_client_open_status(c, *(uint32_t *)arg) != -HVN_EAGAIN;
-}
-
-static bool torn_down(struct vmbus_client *c, void *arg)
-{
-	return vmbus_client_gpadl_torn_down(c, *(uint32_t *)arg) == 0;
-}
-
 static bool unloaded(struct vmbus_client *c, void *arg)
 {
 	(void)arg;
@@ -254,10 +227,15 @@ int guest_main(const char *cmdline)
 	static const struct vmbus_guid testdev = VMBUS_TESTDEV_GUID_INIT;
 	static struct vmbus_client_channel ch;
 	struct vmbus_client_offer *o;
-	uint64_t pfns[2 * RING_PAGES];
 	uint32_t gpadl, relid;
 
-	(void)cmdline;
+	/* "exit": leave at once (bench/run hv-footprint times the launch). */
+	if (cmdline[0] == 'e' && cmdline[1] == 'x' && cmdline[2] == 'i' && cmdline[3] == 't')
+		return 0;
+	/* "hang": never stop (tests hv --timeout). */
+	if (cmdline[0] == 'h' && cmdline[1] == 'a' && cmdline[2] == 'n' && cmdline[3] == 'g')
+		for (;;)
+			__asm__ __volatile__("cli; hlt");
 	g_puts("HVNET-GUEST: start\n");
 	check_cpuid();
 	g_hv_setup(&hv);
@@ -266,17 +244,7 @@ int guest_main(const char *cmdline)
 	g_irq_setup();
 	g_puts("HVNET-GUEST: enlightenments ok\n");
 
-	vmbus_client_init(&client, &g_hv_vmbus_transport, &hv, 0, 0, 0);
-	if (vmbus_client_connect(&client) != 0)
-		g_fail(40, "INITIATE_CONTACT could not be posted");
-	g_vmbus_wait(&hv, &client, connected, 0);
-	if (client.state != VMBUS_CLIENT_CONNECTED)
-		g_fail(41, "no VMBus version accepted");
-	if (client.version != VMBUS_VERSION_WIN10_5_3)
-		g_fail(42, "VMBus version is not 5.3");
-	if (vmbus_client_request_offers(&client) != 0)
-		g_fail(43, "REQUESTOFFERS");
-	g_vmbus_wait(&hv, &client, offers_done, 0);
+	g_vmbus_up(&hv, &client);
 	o = vmbus_client_find_offer(&client, &testdev, 0);
 	if (!o)
 		g_fail(44, "the test device was not offered");
@@ -285,31 +253,13 @@ int guest_main(const char *cmdline)
 	g_putu(relid);
 	g_puts("\n");
 
-	if (vmbus_client_rings_format(ring_mem, RING_PAGES * GUEST_PAGE, RING_PAGES * GUEST_PAGE))
-		g_fail(45, "ring format");
-	for (unsigned int i = 0; i < 2 * RING_PAGES; i++)
-		pfns[i] = ((uint64_t)(uintptr_t)ring_mem >> 12) + i;
-	if (vmbus_client_gpadl_create(&client, relid, pfns, 2 * RING_PAGES, &gpadl) != 0)
-		g_fail(46, "GPADL_HEADER");
-	g_vmbus_wait(&hv, &client, gpadl_done, &gpadl);
-	if (vmbus_client_gpadl_status(&client, gpadl) != 0)
-		g_fail(47, "GPADL refused");
-	if (vmbus_client_open(&client, relid, gpadl, RING_PAGES, 0) != 0)
-		g_fail(48, "OPENCHANNEL");
-	g_vmbus_wait(&hv, &client, open_done, &relid);
-	if (vmbus_client_open_status(&client, relid) != 0)
-		g_fail(49, "open refused");
-	if (vmbus_client_channel_attach(&ch, o, ring_mem, RING_PAGES * GUEST_PAGE,
-					RING_PAGES * GUEST_PAGE, ring_scratch, sizeof(ring_scratch)))
-		g_fail(50, "ring attach");
+	gpadl = g_channel_open(&hv, &client, o, ring_mem, RING_PAGES, &ch, ring_scratch,
+			       sizeof(ring_scratch), 45);
 	vmbus_ring_mask(&ch.rx);
 
 	exchange(&ch);
 
-	if (vmbus_client_close(&client, relid) != 0 ||
-	    vmbus_client_gpadl_teardown(&client, relid, gpadl) != 0)
-		g_fail(70, "close/teardown could not be posted");
-	g_vmbus_wait(&hv, &client, torn_down, &gpadl);
+	g_channel_close(&hv, &client, relid, &gpadl, 1, 70);
 	if (vmbus_client_unload(&client) != 0)
 		g_fail(71, "UNLOAD");
 	g_vmbus_wait(&hv, &client, unloaded, 0);

@@ -1,0 +1,529 @@
+/* The rte_mbuf burst API over the netVSC core, for a process partition
+ * (see netvsc_port.h). Bring-up and close down run on the caller's
+ * thread; the burst calls touch only their queue. */
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include <rte_ethdev.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_memcpy.h>
+#include <rte_prefetch.h>
+
+#include "netvsc/netvsc_port.h"
+#include "vmbus/vmbus_sock.h"
+
+#define PORT_BURST       32u
+#define DEF_RING_BYTES   (512u * 1024u)       /* Linux netvsc_ring_bytes */
+#define DEF_RBUF_BYTES   (16u << 20)          /* NETVSC_RECEIVE_BUFFER_DEFAULT */
+#define DEF_SBUF_BYTES   (1u << 20)           /* NETVSC_SEND_BUFFER_DEFAULT */
+#define DEF_TIMEOUT_MS   10000
+#define SCRATCH_BYTES    65536u               /* vmbus_ppart_open's, per channel */
+
+/* Counters of the port's own making, per queue (its lcore writes them). */
+struct port_queue_stats {
+	uint64_t ipackets, ibytes, nombuf;
+	uint64_t opackets, obytes, oerrors;
+} __rte_cache_aligned;
+
+struct netvsc_port {
+	struct netvsc nic;
+	struct netvsc_queue *queues;
+	struct vmbus_client_channel *chans;
+	uint32_t *ring_gpadls;
+	struct port_queue_stats *qs;
+	struct rte_mempool *mp;
+	uint16_t port_id;
+	uint16_t nb_wanted;
+	uint32_t ring_bytes;
+	struct vmbus_guid instance;           /* the primary's if_instance */
+	struct hvn_port hvn;
+	struct vmbus_ppart part;
+};
+
+static int64_t now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* ---- The core's environment: a process partition ---- */
+
+static int op_wait(void *ctx, int timeout_ms)
+{
+	struct netvsc_port *p = ctx;
+	int rc = vmbus_ppart_wait_event(&p->part, timeout_ms);
+
+	return rc < 0 ? rc : 0;
+}
+
+static int op_signal(void *ctx, uint16_t queue)
+{
+	struct netvsc_port *p = ctx;
+
+	return vmbus_client_channel_signal(&p->part.client, &p->chans[queue]);
+}
+
+/* The subchannel of our NIC (same instance) with this index, offered. */
+static struct vmbus_client_offer *find_sub(struct netvsc_port *p, uint16_t index)
+{
+	const struct vmbus_guid nic_guid = NVSP_NIC_GUID_INIT;
+	unsigned int i;
+
+	for (i = 0; i < VMBUS_CLIENT_MAX_OFFERS; i++) {
+		struct vmbus_client_offer *o = &p->part.client.offers[i];
+
+		if (o->state == VMBUS_CHAN_OFFERED && o->msg.sub_channel_index == index &&
+		    memcmp(&o->msg.if_type, &nic_guid, sizeof(nic_guid)) == 0 &&
+		    memcmp(&o->msg.if_instance, &p->instance, sizeof(p->instance)) == 0)
+			return o;
+	}
+	return NULL;
+}
+
+static int op_open_subchannel(void *ctx, uint16_t index, struct vmbus_client_channel *ch,
+			      int timeout_ms)
+{
+	struct netvsc_port *p = ctx;
+	int64_t end = now_ms() + timeout_ms;
+	struct vmbus_client_offer *o;
+	int rc;
+
+	while ((o = find_sub(p, index)) == NULL) {
+		int64_t left = end - now_ms();
+
+		if (left <= 0)
+			return -ETIMEDOUT;
+		rc = vmbus_ppart_poll(&p->part, (int)left);
+		if (rc < 0)
+			return rc;
+	}
+	return vmbus_ppart_open(&p->part, o, p->ring_bytes, ch, &p->ring_gpadls[index],
+				(int)HVN_MAX(end - now_ms(), 1));
+}
+
+static const struct netvsc_ops port_ops = {
+	.wait = op_wait,
+	.signal = op_signal,
+	.open_subchannel = op_open_subchannel,
+};
+
+/* ---- hvn_port ---- */
+
+static uint16_t hvn_rx(void *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	return netvsc_port_rx_burst(port, queue, pkts, n);
+}
+
+static uint16_t hvn_tx(void *port, uint16_t queue, struct rte_mbuf **pkts, uint16_t n)
+{
+	return netvsc_port_tx_burst(port, queue, pkts, n);
+}
+
+static uint16_t hvn_nb_queues(void *port)
+{
+	return netvsc_port_nb_queues(port);
+}
+
+static void hvn_steer(void *port, struct rte_mbuf **pkts, uint16_t n, uint16_t *queues)
+{
+	netvsc_port_steer(port, pkts, n, queues);
+}
+
+static const struct hvn_port_ops hvn_ops = {
+	.rx_burst = hvn_rx,
+	.tx_burst = hvn_tx,
+	.nb_queues = hvn_nb_queues,
+	.steer = hvn_steer,
+};
+
+/* ---- Open and close ---- */
+
+static void port_free(struct netvsc_port *p)
+{
+	rte_free(p->queues);
+	rte_free(p->chans);
+	rte_free(p->ring_gpadls);
+	rte_free(p->qs);
+	rte_free(p);
+}
+
+/* Buffers for the NIC, in partition memory, and their GPADLs. */
+static int give_buffers(struct netvsc_port *p, uint32_t rbuf_bytes, uint32_t sbuf_bytes,
+			int timeout_ms)
+{
+	uint32_t relid = p->chans[0].relid;
+	uint64_t rgpa, sgpa;
+	int rc;
+
+	p->nic.rbuf = vmbus_ppart_alloc(&p->part, rbuf_bytes, &rgpa);
+	p->nic.sbuf = vmbus_ppart_alloc(&p->part, sbuf_bytes, &sgpa);
+	if (p->nic.rbuf == NULL || p->nic.sbuf == NULL)
+		return -ENOMEM;
+	p->nic.rbuf_size = rbuf_bytes;
+	p->nic.sbuf_size = sbuf_bytes;
+	p->nic.sbuf_gpa = sgpa;
+	rc = vmbus_ppart_gpadl(&p->part, relid, rgpa, rbuf_bytes, &p->nic.rbuf_gpadl, timeout_ms);
+	if (rc == 0)
+		rc = vmbus_ppart_gpadl(&p->part, relid, sgpa, sbuf_bytes, &p->nic.sbuf_gpadl,
+				       timeout_ms);
+	return rc;
+}
+
+static int bring_up(struct netvsc_port *p, const struct netvsc_port_conf *conf,
+		    uint32_t rbuf_bytes, uint32_t sbuf_bytes, int timeout_ms)
+{
+	const struct vmbus_guid nic_guid = NVSP_NIC_GUID_INIT;
+	struct vmbus_client_offer *o;
+	uint64_t mem;
+	uint16_t i;
+	int rc;
+
+	/* Rings and their scratch for every queue, the two buffers, and
+	 * room for the event page and alignment. */
+	mem = (2ull << 20) + (uint64_t)p->nb_wanted * (2ull * p->ring_bytes + SCRATCH_BYTES) +
+	      rbuf_bytes + sbuf_bytes;
+	mem = (mem + (2ull << 20) - 1) & ~((2ull << 20) - 1);
+	rc = vmbus_ppart_create(&p->part, conf->socket_path,
+				conf->name != NULL ? conf->name : "netvsc", mem, false);
+	if (rc < 0)
+		return rc;
+	rc = vmbus_ppart_connect(&p->part, 0, timeout_ms);
+	if (rc < 0)
+		return rc;
+	o = vmbus_client_find_offer(&p->part.client, &nic_guid, 0);
+	if (o == NULL)
+		return -ENODEV;
+	p->instance = o->msg.if_instance;
+	rc = vmbus_ppart_open(&p->part, o, p->ring_bytes, &p->chans[0], &p->ring_gpadls[0],
+			      timeout_ms);
+	if (rc == 0)
+		rc = give_buffers(p, rbuf_bytes, sbuf_bytes, timeout_ms);
+	if (rc < 0)
+		return rc;
+	for (i = 0; i < p->nb_wanted; i++)
+		p->queues[i].ch = &p->chans[i];
+	p->nic.ops = &port_ops;
+	p->nic.ctx = p;
+	p->nic.queues = p->queues;
+	p->nic.max_queues = p->nb_wanted;
+	p->nic.mtu = conf->mtu;
+	return netvsc_init(&p->nic, timeout_ms);
+}
+
+int netvsc_port_open(const struct netvsc_port_conf *conf, struct netvsc_port **out)
+{
+	uint32_t rbuf_bytes, sbuf_bytes;
+	struct netvsc_port *p;
+	uint16_t nq;
+	int rc;
+
+	if (conf == NULL || conf->socket_path == NULL || conf->mp == NULL ||
+	    conf->nb_queues > NETVSC_MAX_QUEUES || (conf->mtu != 0 && conf->mtu < 68))
+		return -EINVAL;
+	nq = conf->nb_queues != 0 ? conf->nb_queues : 1;
+	rbuf_bytes = conf->rbuf_bytes != 0 ? conf->rbuf_bytes : DEF_RBUF_BYTES;
+	sbuf_bytes = conf->sbuf_bytes != 0 ? conf->sbuf_bytes : DEF_SBUF_BYTES;
+	if ((rbuf_bytes | sbuf_bytes | conf->ring_bytes) & (HVN_PAGE_SIZE - 1))
+		return -EINVAL;
+	p = rte_zmalloc("netvsc_port", sizeof(*p), RTE_CACHE_LINE_SIZE);
+	if (p == NULL)
+		return -ENOMEM;
+	p->queues = rte_zmalloc("netvsc_queues", nq * sizeof(*p->queues), RTE_CACHE_LINE_SIZE);
+	p->chans = rte_zmalloc("netvsc_chans", nq * sizeof(*p->chans), RTE_CACHE_LINE_SIZE);
+	p->ring_gpadls = rte_zmalloc("netvsc_gpadls", nq * sizeof(*p->ring_gpadls), 0);
+	p->qs = rte_zmalloc("netvsc_qstats", nq * sizeof(*p->qs), RTE_CACHE_LINE_SIZE);
+	if (p->queues == NULL || p->chans == NULL || p->ring_gpadls == NULL || p->qs == NULL) {
+		port_free(p);
+		return -ENOMEM;
+	}
+	p->part.sock = p->part.memfd = p->part.irq_fd = -1;
+	p->mp = conf->mp;
+	p->port_id = conf->port_id;
+	p->nb_wanted = nq;
+	p->ring_bytes = conf->ring_bytes != 0 ? conf->ring_bytes : DEF_RING_BYTES;
+	rc = bring_up(p, conf, rbuf_bytes, sbuf_bytes,
+		      conf->timeout_ms > 0 ? conf->timeout_ms : DEF_TIMEOUT_MS);
+	if (rc < 0) {
+		vmbus_ppart_destroy(&p->part);
+		port_free(p);
+		return rc;
+	}
+	p->hvn.ops = &hvn_ops;
+	p->hvn.priv = p;
+	snprintf(p->hvn.name, sizeof(p->hvn.name), "%s", conf->name != NULL ? conf->name : "netvsc");
+	*out = p;
+	return 0;
+}
+
+static int teardown_gpadl(struct netvsc_port *p, uint32_t handle, int timeout_ms)
+{
+	int64_t end = now_ms() + timeout_ms;
+	int rc = vmbus_client_gpadl_teardown(&p->part.client, p->chans[0].relid, handle);
+
+	while (rc == 0 && vmbus_client_gpadl_torn_down(&p->part.client, handle) != 0) {
+		if (now_ms() >= end)
+			return -ETIMEDOUT;
+		rc = vmbus_ppart_poll(&p->part, 10);
+		rc = rc < 0 ? rc : 0;
+	}
+	return rc;
+}
+
+void netvsc_port_close(struct netvsc_port *p)
+{
+	uint16_t i;
+
+	if (p == NULL)
+		return;
+	/* §3.5: filter 0, HALT, revoke; then the channels, subchannels
+	 * first; GPADLs only after their channel closed (VMBus 4.0+). */
+	if (netvsc_halt(&p->nic, 2000) == 0) {
+		for (i = p->nic.nqueues; i-- > 1;)
+			(void)vmbus_ppart_close(&p->part, &p->chans[i], p->ring_gpadls[i], 1000);
+		if (vmbus_ppart_close(&p->part, &p->chans[0], p->ring_gpadls[0], 1000) == 0) {
+			(void)teardown_gpadl(p, p->nic.rbuf_gpadl, 1000);
+			(void)teardown_gpadl(p, p->nic.sbuf_gpadl, 1000);
+		}
+	}
+	vmbus_ppart_destroy(&p->part);
+	port_free(p);
+}
+
+/* ---- Data path ---- */
+
+/* One frame into 'm' (fresh from the pool), chained when it does not
+ * fit one segment. */
+static int frame_to_mbuf(struct netvsc_port *p, struct rte_mbuf *m, const struct netvsc_frame *f)
+{
+	const uint8_t *src = f->data;
+	uint32_t left = f->len;
+	struct rte_mbuf *last = m;
+
+	m->port = p->port_id;
+	for (;;) {
+		uint32_t n = HVN_MIN(left, (uint32_t)rte_pktmbuf_tailroom(last));
+
+		rte_memcpy(rte_pktmbuf_mtod(last, uint8_t *), src, n);
+		last->data_len = (uint16_t)n;
+		src += n;
+		left -= n;
+		if (left == 0)
+			break;
+		if (n == 0)
+			return -ENOBUFS;   /* a pool with no data room */
+		last->next = rte_pktmbuf_alloc(p->mp);
+		if (last->next == NULL)
+			return -ENOBUFS;
+		last = last->next;
+		m->nb_segs++;
+	}
+	m->pkt_len = f->len;
+	netvsc_port_rx_offload(m, &f->info);
+	return 0;
+}
+
+uint16_t netvsc_port_rx_burst(struct netvsc_port *p, uint16_t queue, struct rte_mbuf **pkts,
+			      uint16_t n)
+{
+	struct netvsc_frame f[PORT_BURST];
+	struct netvsc_queue *q;
+	struct port_queue_stats *qs;
+	uint16_t done = 0;
+	uint64_t bytes = 0;
+
+	if (queue >= p->nic.nqueues)
+		return 0;
+	q = &p->queues[queue];
+	qs = &p->qs[queue];
+	while (done < n) {
+		unsigned int want = HVN_MIN((unsigned int)(n - done), PORT_BURST), got, i;
+		struct rte_mbuf **m = pkts + done;
+		bool bulk;
+
+		got = netvsc_rx_burst(q, f, want);
+		if (got == 0)
+			break;
+		bulk = rte_pktmbuf_alloc_bulk(p->mp, m, got) == 0;
+		for (i = 0; i < got; i++) {
+			/* m[i] is read before pkts[done] (never further on) is
+			 * written: frames that find no mbuf close the gap. */
+			struct rte_mbuf *mb = bulk ? m[i] : rte_pktmbuf_alloc(p->mp);
+
+			if (i + 1 < got)
+				rte_prefetch0(f[i + 1].data);
+			if (mb == NULL) {
+				qs->nombuf++;
+				continue;
+			}
+			if (frame_to_mbuf(p, mb, &f[i]) < 0) {
+				rte_pktmbuf_free(mb);
+				qs->nombuf++;
+				continue;
+			}
+			pkts[done++] = mb;
+			bytes += f[i].len;
+		}
+		netvsc_rx_release(q);
+		if (got < want)
+			break;
+	}
+	qs->ipackets += done;
+	qs->ibytes += bytes;
+	return done;
+}
+
+/* The segments add up to pkt_len: that many bytes are reserved. */
+static bool mbuf_sane(const struct rte_mbuf *m)
+{
+	uint32_t sum = 0, len = rte_pktmbuf_pkt_len(m);
+
+	for (; m != NULL; m = m->next)
+		sum += m->data_len;
+	return sum == len && len != 0;
+}
+
+uint16_t netvsc_port_tx_burst(struct netvsc_port *p, uint16_t queue, struct rte_mbuf **pkts,
+			      uint16_t n)
+{
+	struct netvsc_queue *q;
+	struct port_queue_stats *qs;
+	uint16_t i;
+
+	if (queue >= p->nic.nqueues)
+		return 0;
+	q = &p->queues[queue];
+	qs = &p->qs[queue];
+	for (i = 0; i < n; i++) {
+		struct rte_mbuf *m = pkts[i], *seg;
+		struct rndis_pkt_info info;
+		uint32_t off = 0;
+		uint8_t *dst;
+		int err;
+
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (!mbuf_sane(m) || netvsc_port_tx_ppi(m, &info) < 0) {
+			qs->oerrors++;
+			continue;
+		}
+		dst = netvsc_tx_reserve(q, rte_pktmbuf_pkt_len(m), &info, &err);
+		if (dst == NULL) {
+			if (err == -EAGAIN)
+				break;
+			qs->oerrors++;
+			continue;
+		}
+		for (seg = m; seg != NULL; seg = seg->next) {
+			rte_memcpy(dst + off, rte_pktmbuf_mtod(seg, const uint8_t *), seg->data_len);
+			off += seg->data_len;
+		}
+		netvsc_tx_commit(q);
+		qs->opackets++;
+		qs->obytes += off;
+	}
+	(void)netvsc_tx_flush(q);
+	if (i > 0)
+		rte_pktmbuf_free_bulk(pkts, i);
+	return i;
+}
+
+/* ---- Information ---- */
+
+uint16_t netvsc_port_nb_queues(const struct netvsc_port *p)
+{
+	return p->nic.nqueues;
+}
+
+void netvsc_port_info(const struct netvsc_port *p, struct netvsc_port_info *info)
+{
+	const struct netvsc *n = &p->nic;
+
+	memset(info, 0, sizeof(*info));
+	memcpy(info->mac, n->mac, 6);
+	info->nb_queues = n->nqueues;
+	info->mtu = n->mtu;
+	info->nvsp_version = n->nvsp_version;
+	info->offloads = n->offloads;
+	info->lso_max = n->lso_max;
+	info->rss = n->rss_set;
+	info->rss_table_size = n->rss_table_size;
+	info->rss_key = n->rss_key != NULL ? n->rss_key : netvsc_default_rss_key;
+	info->sub_alloc_size = n->sub_alloc_size;
+	info->num_sub_allocs = n->num_sub_allocs;
+	info->section_size = n->section_size;
+	info->nsections = n->nsections;
+}
+
+void netvsc_port_core_stats(const struct netvsc_port *p, struct netvsc_stats *out)
+{
+	netvsc_stats_sum(&p->nic, out);
+}
+
+int netvsc_port_link(const struct netvsc_port *p, struct rte_eth_link *link)
+{
+	memset(link, 0, sizeof(*link));
+	/* OID_GEN_LINK_SPEED and the indications count in 100 bit/s. */
+	link->link_speed = hvn_load_relaxed(&p->nic.link_speed) / 10000u;
+	link->link_duplex = RTE_ETH_LINK_FULL_DUPLEX;
+	link->link_autoneg = RTE_ETH_LINK_FIXED;
+	link->link_status = hvn_load_relaxed(&p->nic.link_up) ? RTE_ETH_LINK_UP : RTE_ETH_LINK_DOWN;
+	return 0;
+}
+
+int netvsc_port_stats(const struct netvsc_port *p, struct rte_eth_stats *st)
+{
+	uint16_t i;
+
+	memset(st, 0, sizeof(*st));
+	for (i = 0; i < p->nic.nqueues; i++) {
+		const struct port_queue_stats *qs = &p->qs[i];
+		const struct netvsc_stats *cs = &p->queues[i].st;
+		uint64_t ip = hvn_load_relaxed(&qs->ipackets), ib = hvn_load_relaxed(&qs->ibytes);
+		uint64_t op = hvn_load_relaxed(&qs->opackets), ob = hvn_load_relaxed(&qs->obytes);
+		uint64_t ie = hvn_load_relaxed(&cs->rx_bad);
+		uint64_t nb = hvn_load_relaxed(&qs->nombuf);
+
+		st->ipackets += ip;
+		st->ibytes += ib;
+		st->opackets += op;
+		st->obytes += ob;
+		st->ierrors += ie;
+		st->imissed += nb;
+		st->rx_nombuf += nb;
+		st->oerrors += hvn_load_relaxed(&qs->oerrors) + hvn_load_relaxed(&cs->tx_refused);
+		if (i < RTE_ETHDEV_QUEUE_STAT_CNTRS) {
+			st->q_ipackets[i] = ip;
+			st->q_ibytes[i] = ib;
+			st->q_opackets[i] = op;
+			st->q_obytes[i] = ob;
+			st->q_errors[i] = ie;
+		}
+	}
+	return 0;
+}
+
+int netvsc_port_wait(struct netvsc_port *p, int timeout_ms)
+{
+	int rc = vmbus_ppart_wait_event(&p->part, timeout_ms);
+
+	return rc < 0 ? rc : 0;
+}
+
+void netvsc_port_steer(const struct netvsc_port *p, struct rte_mbuf **pkts, uint16_t n,
+		       uint16_t *queues)
+{
+	uint16_t i;
+
+	for (i = 0; i < n; i++)
+		queues[i] = (pkts[i]->ol_flags & RTE_MBUF_F_RX_RSS_HASH) ?
+			    netvsc_send_queue(&p->nic, pkts[i]->hash.rss) : 0;
+}
+
+struct hvn_port *netvsc_port_hvn(struct netvsc_port *p)
+{
+	return &p->hvn;
+}

@@ -1,0 +1,319 @@
+/* Transmit: frames into send-buffer sections, as Linux netvsc_send() does.
+ * A frame that fits a section is copied there and batched with others
+ * (up to the host's max_pkt_per_msg, one SEND_RNDIS_PKT per section); a
+ * larger one (jumbo, LSO) goes GPA-direct. Linux points GPA-direct ranges
+ * at the skb's own pages; a caller of this core has no frame in guest
+ * memory (DPDK mbufs live outside the partition), so the frame is copied
+ * into consecutive free sections and the ranges point at those. Either
+ * way the sections return when the host completes the packet. */
+#include "netvsc/netvsc_priv.h"
+
+int nvc_put(struct netvsc_queue *q, uint16_t type, uint16_t flags, uint64_t tid,
+	    const void *hdr, uint32_t hdr_len, const void *msg, uint32_t len)
+{
+	struct vmbus_sg sg = { .base = msg, .len = len };
+	struct vmbus_pkt_out o = {
+		.type = type, .flags = flags, .trans_id = tid,
+		.hdr = hdr, .hdr_len = hdr_len, .sg = &sg, .nsg = len != 0 ? 1u : 0u,
+	};
+	int rc = vmbus_ring_put(&q->ch->tx, &o);
+
+	if (rc == 0)
+		q->dirty = true;
+	return rc;
+}
+
+void nvc_kick(struct netvsc_queue *q)
+{
+	if (!q->dirty)
+		return;
+	q->dirty = false;
+	if (vmbus_ring_write_commit(&q->ch->tx))
+		q->nic->ops->signal(q->nic->ctx, q->idx);
+}
+
+uint32_t nvc_sections_busy(const struct netvsc_queue *q)
+{
+	uint32_t i, busy = 0;
+
+	/* No __builtin_popcountll: a libgcc call in a freestanding build. */
+	for (i = 0; i < NETVSC_MAX_SECTIONS / 64; i++)
+		for (uint64_t w = q->sec_busy[i]; w != 0; w &= w - 1)
+			busy++;
+	return busy;
+}
+
+/* 'k' consecutive free sections of q's slice; -1 when there are none. */
+static int32_t find_free(const struct netvsc_queue *q, uint32_t k)
+{
+	uint32_t s = q->sec_first, end = q->sec_first + q->sec_count, run = 0;
+
+	while (s < end) {
+		/* A full word of busy sections is skipped at once. */
+		if (s % 64 == 0 && end - s >= 64 && q->sec_busy[s / 64] == ~0ull) {
+			run = 0;
+			s += 64;
+			continue;
+		}
+		if (nvc_sec_busy(q, s)) {
+			run = 0;
+		} else if (++run == k) {
+			return (int32_t)(s + 1 - k);
+		}
+		s++;
+	}
+	return -1;
+}
+
+static int send_section(struct netvsc_queue *q, uint32_t channel_type, uint32_t s, uint32_t len)
+{
+	struct nvsp_msg m;
+
+	nvc_memset(&m, 0, sizeof(m));
+	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
+	m.u.rndis_pkt.channel_type = channel_type;
+	m.u.rndis_pkt.send_buf_section_index = s;
+	m.u.rndis_pkt.send_buf_section_size = len;
+	/* The whole nvsp_message, as Linux sends it. */
+	return nvc_put(q, VMBUS_PKT_DATA_INBAND, VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
+		       NVC_TID_SECTION | 1u << 16 | s, 0, 0, &m, sizeof(m));
+}
+
+int nvc_flush_batch(struct netvsc_queue *q)
+{
+	int rc;
+
+	if (q->batch_section < 0)
+		return 0;
+	rc = send_section(q, NVSP_RNDIS_CHANNEL_DATA, (uint32_t)q->batch_section, q->batch_len);
+	if (rc < 0) {
+		q->batch_stuck = true;
+		return rc;
+	}
+	q->batch_section = -1;
+	q->batch_len = q->batch_count = 0;
+	q->batch_stuck = false;
+	return 0;
+}
+
+int netvsc_tx_flush(struct netvsc_queue *q)
+{
+	int rc = nvc_flush_batch(q);
+
+	nvc_kick(q);
+	return rc;
+}
+
+/* Sections for a frame: free ones now, or after reading completions. */
+static int32_t claim(struct netvsc_queue *q, uint32_t k)
+{
+	int32_t s = find_free(q, k);
+
+	if (s < 0) {
+		nvc_pump(q);
+		s = find_free(q, k);
+	}
+	if (s >= 0)
+		nvc_sec_mark(q, (uint32_t)s, k, true);
+	return s;
+}
+
+static bool ring_room(struct netvsc_queue *q, uint32_t bytes)
+{
+	if (vmbus_ring_bytes_free(&q->ch->tx) >= bytes + NVC_RING_SLACK)
+		return true;
+	nvc_pump(q);
+	return vmbus_ring_bytes_free(&q->ch->tx) >= bytes + NVC_RING_SLACK;
+}
+
+/* Pages a GPA-direct frame of 'bytes' from section s spans. */
+static uint32_t direct_pages(const struct netvsc *n, uint32_t s, uint32_t bytes)
+{
+	uint64_t gpa = n->sbuf_gpa + (uint64_t)s * n->section_size;
+
+	return (uint32_t)(((gpa & (HVN_PAGE_SIZE - 1)) + bytes + HVN_PAGE_SIZE - 1) >> HVN_PAGE_SHIFT);
+}
+
+/* The frame, its RNDIS header and the offset into the first page. */
+#define DIRECT_MAX_PFNS ((NETVSC_MAX_TX_FRAME + 1024u) / HVN_PAGE_SIZE + 3u)
+
+uint8_t *netvsc_tx_reserve(struct netvsc_queue *q, uint32_t len,
+			   const struct rndis_pkt_info *ppi, int *err)
+{
+	struct netvsc *n = q->nic;
+	struct rndis_pkt_info info = { 0 };
+	uint32_t hlen, need, k;
+	uint8_t *dst;
+	int32_t s;
+
+	if (ppi != 0)
+		info = *ppi;
+	info.present &= RNDIS_PKT_HAS_CSUM | RNDIS_PKT_HAS_LSO | RNDIS_PKT_HAS_VLAN |
+			RNDIS_PKT_HAS_HASH;
+	hlen = rndis_pkt_hdr_len(info.present);
+	/* A frame of the MTU, with a tag in it at most; LSO up to the host's
+	 * limit. */
+	if (len == 0 || len > NETVSC_MAX_TX_FRAME ||
+	    (!(info.present & RNDIS_PKT_HAS_LSO) && len > n->mtu + 18u) ||
+	    ((info.present & RNDIS_PKT_HAS_LSO) && len > n->lso_max + 18u)) {
+		*err = -HVN_EMSGSIZE;
+		return 0;
+	}
+	need = (hlen + len + n->pkt_align - 1) & ~(n->pkt_align - 1);
+	if (need <= n->section_size) {
+		if (q->batch_section >= 0 &&
+		    (q->batch_len + need > n->section_size || q->batch_count == n->max_pkt) &&
+		    nvc_flush_batch(q) < 0)
+			goto busy;
+		if (q->batch_section < 0) {
+			if (!ring_room(q, vmbus_ring_pkt_footprint(0, sizeof(struct nvsp_msg))))
+				goto busy;
+			s = claim(q, 1);
+			if (s < 0)
+				goto busy;
+			q->batch_section = s;
+			q->batch_len = q->batch_count = 0;
+		}
+		dst = n->sbuf + (uint64_t)q->batch_section * n->section_size + q->batch_len;
+		q->pend_direct = false;
+	} else {
+		k = (hlen + len + n->section_size - 1) / n->section_size;
+		if (k > q->sec_count) {
+			*err = -HVN_EMSGSIZE;
+			return 0;
+		}
+		/* Frames leave in the order they were queued. */
+		if (nvc_flush_batch(q) < 0)
+			goto busy;
+		if (!ring_room(q, vmbus_ring_pkt_footprint(16u + 8u * DIRECT_MAX_PFNS,
+							   sizeof(struct nvsp_msg))))
+			goto busy;
+		s = claim(q, k);
+		if (s < 0)
+			goto busy;
+		dst = n->sbuf + (uint64_t)s * n->section_size;
+		need = hlen + len;
+		q->pend_direct = true;
+		q->pend_first = s;
+		q->pend_nsec = k;
+	}
+	info.data_len = len;
+	rndis_pkt_build(dst, &info);
+	/* Each batched message padded to the host's alignment, as Linux does
+	 * (netvsc_copy_to_send_buf). */
+	if (need > hlen + len) {
+		struct rndis_msg_hdr h;
+
+		__builtin_memcpy(&h, dst, sizeof(h));
+		h.len = need;
+		__builtin_memcpy(dst, &h, sizeof(h));
+		nvc_memset(dst + hlen + len, 0, need - hlen - len);
+	}
+	q->pend_need = need;
+	q->pend_len = len;
+	return dst + hlen;
+busy:
+	q->st.tx_busy++;
+	*err = -HVN_EAGAIN;
+	return 0;
+}
+
+static void commit_direct(struct netvsc_queue *q)
+{
+	struct netvsc *n = q->nic;
+	uint32_t s = (uint32_t)q->pend_first, npfn = direct_pages(n, s, q->pend_need), i;
+	uint64_t gpa = n->sbuf_gpa + (uint64_t)s * n->section_size;
+	struct {
+		uint32_t reserved;
+		uint32_t range_cnt;
+		struct vmbus_gpa_range r;
+		uint64_t pfn[DIRECT_MAX_PFNS];
+	} hvn_packed d;
+	struct nvsp_msg m;
+
+	d.reserved = 0;
+	d.range_cnt = 1;
+	d.r.byte_count = q->pend_need;
+	d.r.byte_offset = (uint32_t)(gpa & (HVN_PAGE_SIZE - 1));
+	for (i = 0; i < npfn; i++)
+		d.pfn[i] = (gpa >> HVN_PAGE_SHIFT) + i;
+	nvc_memset(&m, 0, sizeof(m));
+	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
+	m.u.rndis_pkt.channel_type = NVSP_RNDIS_CHANNEL_DATA;
+	m.u.rndis_pkt.send_buf_section_index = NVSP_INVALID_SECTION;
+	if (nvc_put(q, VMBUS_PKT_DATA_GPA_DIRECT, VMBUS_PKT_FLAG_COMPLETION_REQUESTED,
+		    NVC_TID_SECTION | (uint64_t)q->pend_nsec << 16 | s, &d, 16u + 8u * npfn,
+		    &m, sizeof(m)) < 0) {
+		/* Room was checked at reserve: only a broken ring gets here. */
+		nvc_sec_mark(q, s, q->pend_nsec, false);
+		q->st.tx_busy++;
+		return;
+	}
+	q->st.tx_direct++;
+	q->st.tx_packets++;
+	q->st.tx_bytes += q->pend_len;
+}
+
+void netvsc_tx_commit(struct netvsc_queue *q)
+{
+	if (q->pend_direct) {
+		commit_direct(q);
+		q->pend_direct = false;
+		q->pend_first = -1;
+		return;
+	}
+	if (q->batch_section < 0)
+		return;
+	q->batch_len += q->pend_need;
+	q->batch_count++;
+	q->st.tx_packets++;
+	q->st.tx_bytes += q->pend_len;
+	/* A full batch goes now; if the ring is full it goes with the next
+	 * reserve, flush or poll. */
+	if (q->batch_count == q->nic->max_pkt)
+		(void)nvc_flush_batch(q);
+}
+
+int netvsc_send(struct netvsc_queue *q, const void *frame, uint32_t len,
+		const struct rndis_pkt_info *ppi)
+{
+	int err = 0;
+	uint8_t *dst = netvsc_tx_reserve(q, len, ppi, &err);
+
+	if (dst == 0)
+		return err;
+	__builtin_memcpy(dst, frame, len);
+	netvsc_tx_commit(q);
+	return 0;
+}
+
+int nvc_send_control(struct netvsc *n, const void *msg, uint32_t len)
+{
+	struct netvsc_queue *q = &n->queues[0];
+	int32_t s;
+	int rc;
+
+	if (len > n->section_size)
+		return -HVN_ENOBUFS;
+	s = claim(q, 1);
+	if (s < 0)
+		return -HVN_ENOBUFS;
+	__builtin_memcpy(n->sbuf + (uint64_t)s * n->section_size, msg, len);
+	rc = send_section(q, NVSP_RNDIS_CHANNEL_CONTROL, (uint32_t)s, len);
+	if (rc < 0)
+		nvc_sec_mark(q, (uint32_t)s, 1, false);
+	nvc_kick(q);
+	return rc;
+}
+
+uint16_t netvsc_send_queue(const struct netvsc *n, uint32_t hash)
+{
+	uint32_t q;
+
+	if (!n->send_table_valid || n->nqueues <= 1)
+		return 0;
+	/* Linux netvsc_get_tx_queue: the table entry, unless it names a
+	 * channel that is not open. */
+	q = hvn_load_relaxed(&n->send_table[hash % NVSP_SEND_TABLE_SIZE]);
+	return q < n->nqueues ? (uint16_t)q : 0;
+}
