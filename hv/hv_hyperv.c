@@ -60,7 +60,9 @@ struct hv_hyperv *hv_hyperv_create(const struct vmbus_mem *mem, unsigned int nr_
 {
 	struct hv_hyperv *h;
 
-	if (!tsc_hz)
+	/* The TSC page scale is 10 MHz / tsc_hz in 0.64 fixed point: a TSC
+	 * at or below 10 MHz does not fit (and no x86 TSC is that slow). */
+	if (tsc_hz <= 10000000u)
 		return NULL;
 	h = calloc(1, sizeof(*h) + nr_vps * sizeof(h->vps[0]));
 	if (!h)
@@ -170,7 +172,8 @@ static void write_tsc_page(struct hv_hyperv *h, uint64_t val)
 		return;
 	pg->tsc_scale = tsc_scale(h);
 	pg->tsc_offset = 0;
-	hvn_store_release(&pg->tsc_sequence, 1);
+	/* Sequence last, through a plain pointer: it is offset 0. */
+	hvn_store_release((uint32_t *)(void *)pg, 1u);
 }
 
 static int write_hypercall_page(struct hv_hyperv *h, uint64_t val)
@@ -244,7 +247,7 @@ int hv_hyperv_wrmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t val
 		h->guest_os_id = val;
 		/* TLFS: clearing the guest OS id disables the hypercall page. */
 		if (!val)
-			h->hypercall &= ~1ull;
+			__atomic_store_n(&h->hypercall, h->hypercall & ~1ull, __ATOMIC_RELEASE);
 		break;
 	case HV_MSR_HYPERCALL:
 		/* Bits 11:1 reserved (bit 1 is "locked" on newer TLFS; Linux
@@ -257,7 +260,7 @@ int hv_hyperv_wrmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t val
 			val &= ~1ull;
 		rc = write_hypercall_page(h, val);
 		if (!rc)
-			h->hypercall = val;
+			__atomic_store_n(&h->hypercall, val, __ATOMIC_RELEASE);
 		break;
 	case HV_MSR_REFERENCE_TSC:
 		if (val & 0xffeull) {
@@ -363,7 +366,7 @@ uint64_t hv_hyperv_hypercall(struct hv_hyperv *h, uint32_t vp, uint64_t ctl,
 
 	(void)output;   /* neither call has output parameters */
 	STAT_INC(h, hypercalls);
-	if (vp >= h->nr_vps || !(h->hypercall & 1)) {
+	if (vp >= h->nr_vps || !(__atomic_load_n(&h->hypercall, __ATOMIC_ACQUIRE) & 1)) {
 		st = HV_STATUS_ACCESS_DENIED;
 	} else if (ctl & HC_RESERVED) {
 		st = HV_STATUS_INVALID_HYPERCALL_INPUT;

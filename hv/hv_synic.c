@@ -23,7 +23,7 @@ struct synic_vp {
 	pthread_mutex_t lock;
 	/* Registers. siefp and sints are read without the lock by signal(),
 	 * hence atomics. */
-	uint64_t scontrol;
+	_Atomic uint64_t scontrol;
 	_Atomic uint64_t siefp;
 	uint64_t simp;
 	_Atomic uint64_t sint[HV_SYNIC_SINT_COUNT];
@@ -108,6 +108,8 @@ static void synic_deliver(struct hv_synic *s, uint32_t vpi)
 		struct synic_qmsg *m = &vp->q[vp->q_head];
 		uint8_t *page = synic_page(s, vp->simp);
 		struct hv_message *slot;
+		uint32_t *type;
+		uint64_t sint;
 
 		if (!page) {
 			/* Message page off or bad: Hyper-V drops. */
@@ -116,13 +118,23 @@ static void synic_deliver(struct hv_synic *s, uint32_t vpi)
 			STAT_INC(s, msgs_dropped);
 			continue;
 		}
+		/* Reference §1.5 rule 1: only into a slot whose SINT can
+		 * interrupt; the SCONTROL and SINT writes call us again. One
+		 * FIFO per VP, so a masked SINT holds back the others: only
+		 * SINT2 carries messages today. */
+		sint = atomic_load(&vp->sint[m->sint]);
+		if (!(atomic_load(&vp->scontrol) & 1) || (sint & HV_SINT_MASKED))
+			return;
 		slot = (struct hv_message *)(page + m->sint * sizeof(*slot));
-		if (hvn_load_acquire(&slot->message_type) != 0) {
+		/* message_type sits at offset 0 of a 256-byte slot in a page:
+		 * aligned, whatever the packed struct says. */
+		type = (uint32_t *)(void *)(page + m->sint * sizeof(*slot));
+		if (hvn_load_acquire(type) != 0) {
 			__atomic_fetch_or(&slot->message_flags, HV_MESSAGE_FLAG_PENDING,
 					  __ATOMIC_SEQ_CST);
 			/* The guest may have cleared the slot and looked at
 			 * msg_pending just before we set it: look again. */
-			if (hvn_load_acquire(&slot->message_type) != 0) {
+			if (hvn_load_acquire(type) != 0) {
 				STAT_INC(s, pending_set);
 				return;
 			}
@@ -132,12 +144,11 @@ static void synic_deliver(struct hv_synic *s, uint32_t vpi)
 		slot->message_flags = 0;
 		slot->port = m->port;
 		/* Type last: it is what the guest polls (reference §1.5 rule 3). */
-		hvn_store_release(&slot->message_type, m->type);
+		hvn_store_release(type, m->type);
 		vp->q_head = (vp->q_head + 1) % HV_SYNIC_QUEUE_DEPTH;
 		vp->q_len--;
 		STAT_INC(s, msgs_delivered);
-		if (vp->scontrol & 1)
-			synic_interrupt(s, vpi, atomic_load(&vp->sint[m->sint]));
+		synic_interrupt(s, vpi, sint);
 	}
 }
 
@@ -193,6 +204,12 @@ int hv_synic_signal(struct hv_synic *s, uint32_t vpi, uint32_t sint, uint32_t fl
 	if (vpi >= s->nr_vps || sint >= HV_SYNIC_SINT_COUNT || flag >= HV_SYNIC_FLAGS_PER_SINT)
 		return -EINVAL;
 	vp = &s->vps[vpi];
+	/* TLFS: with SCONTROL off no event flag is directed to the VP (as
+	 * QEMU's hyperv_set_event_flag). */
+	if (!(atomic_load_explicit(&vp->scontrol, memory_order_acquire) & 1)) {
+		STAT_INC(s, signals_dropped);
+		return -ENODEV;
+	}
 	page = synic_page(s, atomic_load_explicit(&vp->siefp, memory_order_acquire));
 	if (!page) {
 		STAT_INC(s, signals_dropped);
@@ -220,7 +237,7 @@ int hv_synic_rdmsr(struct hv_synic *s, uint32_t vpi, uint32_t msr, uint64_t *val
 	pthread_mutex_lock(&vp->lock);
 	switch (msr) {
 	case HV_MSR_SCONTROL:
-		*val = vp->scontrol;
+		*val = atomic_load(&vp->scontrol);
 		break;
 	case HV_MSR_SVERSION:
 		*val = 1;
@@ -257,7 +274,7 @@ int hv_synic_wrmsr(struct hv_synic *s, uint32_t vpi, uint32_t msr, uint64_t val)
 	pthread_mutex_lock(&vp->lock);
 	switch (msr) {
 	case HV_MSR_SCONTROL:
-		vp->scontrol = val & 1;
+		atomic_store(&vp->scontrol, val & 1);
 		synic_deliver(s, vpi);
 		break;
 	case HV_MSR_SVERSION:

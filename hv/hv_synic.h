@@ -78,7 +78,8 @@ int hv_synic_post(struct hv_synic *s, uint32_t vp, uint32_t sint, uint32_t type,
 
 /* Set event flag 'flag' of (vp, sint). 1 if it went 0 -> 1 (an interrupt
  * was raised if the SINT is unmasked), 0 if it was already set, -ENODEV if
- * the event page is off, -EINVAL bad arguments. Any thread, no lock. */
+ * the event page or the VP's SynIC (SCONTROL) is off, -EINVAL bad
+ * arguments. Any thread, no lock. */
 int hv_synic_signal(struct hv_synic *s, uint32_t vp, uint32_t sint, uint32_t flag);
 
 struct hv_synic_stats {

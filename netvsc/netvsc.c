@@ -610,5 +610,6 @@ void netvsc_stats_sum(const struct netvsc *n, struct netvsc_stats *out)
 		out->rx_ctrl_drops += hvn_load_relaxed(&s->rx_ctrl_drops);
 		out->indications += hvn_load_relaxed(&s->indications);
 		out->bad_msgs += hvn_load_relaxed(&s->bad_msgs);
+		out->ring_faults += hvn_load_relaxed(&s->ring_faults);
 	}
 }

@@ -61,6 +61,7 @@ struct netvsc_stats {
 	uint64_t rx_ctrl_drops;            /* frames met while waiting for a reply */
 	uint64_t indications;
 	uint64_t bad_msgs;                 /* unexpected or malformed host messages */
+	uint64_t ring_faults;              /* the host corrupted this queue's ring */
 };
 
 /* A received frame. 'data' points into the receive buffer and is valid
@@ -87,6 +88,7 @@ struct netvsc_queue {
 	bool open;
 	bool dirty;                        /* ring writes not yet committed */
 	bool batch_stuck;                  /* a full batch waits for ring room */
+	bool faulted;                      /* a ring is broken: counted once */
 	/* Send sections [sec_first, sec_first + sec_count), busy bits. */
 	uint32_t sec_first, sec_count;
 	uint64_t sec_busy[NETVSC_MAX_SECTIONS / 64];
@@ -247,8 +249,9 @@ static inline uint32_t netvsc_ppi_csum(uint32_t flags, uint32_t l4_offset)
  * offset, MSS). */
 static inline uint32_t netvsc_ppi_lso(uint32_t mss, uint32_t tcp_offset, bool ipv6)
 {
-	return (mss & NDIS_LSO_MSS_MASK) | ((tcp_offset & NDIS_LSO_TCP_OFF_MASK) << NDIS_LSO_TCP_OFF_SHIFT) |
-	       NDIS_LSO_V2 | (ipv6 ? NDIS_LSO_IPV6 : 0u);
+	return (mss & NDIS_LSO_MSS_MASK) |
+	       ((tcp_offset & NDIS_LSO_TCP_OFF_MASK) << NDIS_LSO_TCP_OFF_SHIFT) | NDIS_LSO_V2 |
+	       (ipv6 ? NDIS_LSO_IPV6 : 0u);
 }
 
 #endif /* NETVSC_H */

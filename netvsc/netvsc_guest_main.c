@@ -322,14 +322,16 @@ static void take_tcp(struct guest *g, const struct rte_mbuf *m, uint16_t q)
 		g->flows_done++;
 }
 
+/* Through the port's hvn_port face, as a forwarding engine polls it. */
 static unsigned int receive(struct guest *g)
 {
+	struct hvn_port *hp = netvsc_port_hvn(g->port);
 	struct rte_mbuf *pkts[BURST];
 	unsigned int total = 0;
 	uint16_t q, n, i;
 
 	for (q = 0; q < g->nq; q++) {
-		n = netvsc_port_rx_burst(g->port, q, pkts, BURST);
+		n = hp->ops->rx_burst(hp->priv, q, pkts, BURST);
 		for (i = 0; i < n; i++) {
 			if (g->gf.lso)
 				take_tcp(g, pkts[i], q);
@@ -486,7 +488,7 @@ static int report(struct guest *g)
 	netvsc_port_stats(g->port, &st);
 	netvsc_port_core_stats(g->port, &cs);
 	netvsc_port_link(g->port, &link);
-	host_errors = cs.bad_msgs + cs.rx_bad + cs.tx_refused;
+	host_errors = cs.bad_msgs + cs.rx_bad + cs.tx_refused + cs.ring_faults;
 	printf("%s: link %s %u Mbit/s; %llu frames out, %llu in; %llu completions, %llu batches, "
 	       "%llu GPA-direct; oerrors %llu, ierrors %llu, no mbuf %llu, host errors seen %llu\n",
 	       g->o.name, link.link_status ? "up" : "down", link.link_speed,
@@ -554,6 +556,10 @@ int main(int argc, char **argv)
 	}
 	netvsc_port_info(g->port, &g->info);
 	g->nq = g->info.nb_queues;
+	if (netvsc_port_hvn(g->port)->ops->nb_queues(netvsc_port_hvn(g->port)->priv) != g->nq) {
+		fprintf(stderr, "%s: the hvn_port disagrees on the queue count\n", g->o.name);
+		return 1;
+	}
 	/* hvnet-netvsp numbers the vNICs of a pair ...:01 and ...:02 and so on. */
 	memcpy(g->gf.self, g->info.mac, 6);
 	memcpy(g->gf.peer, g->info.mac, 6);

@@ -255,6 +255,12 @@ bool nvc_pump(struct netvsc_queue *q)
 	if (q->nrel > 0)
 		pay_owed(q);
 	nvc_kick(q);
+	/* A ring the host broke stays broken (vmbus_ring refuses every
+	 * later call): the queue is dead, say so once. */
+	if ((err < 0 || q->ch->rx.broken || q->ch->tx.broken) && !q->faulted) {
+		q->faulted = true;
+		q->st.ring_faults++;
+	}
 	return got > 0;
 }
 

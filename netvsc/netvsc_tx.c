@@ -146,6 +146,13 @@ uint8_t *netvsc_tx_reserve(struct netvsc_queue *q, uint32_t len,
 	uint8_t *dst;
 	int32_t s;
 
+	/* A GPA-direct frame reserved and never committed gives its
+	 * sections back (a copy-mode one just gets overwritten). */
+	if (q->pend_direct) {
+		nvc_sec_mark(q, (uint32_t)q->pend_first, q->pend_nsec, false);
+		q->pend_direct = false;
+	}
+	q->pend_need = 0;
 	if (ppi != 0)
 		info = *ppi;
 	info.present &= RNDIS_PKT_HAS_CSUM | RNDIS_PKT_HAS_LSO | RNDIS_PKT_HAS_VLAN |
@@ -218,10 +225,10 @@ busy:
 	return 0;
 }
 
-static void commit_direct(struct netvsc_queue *q)
+static void commit_direct(struct netvsc_queue *q, uint32_t need)
 {
 	struct netvsc *n = q->nic;
-	uint32_t s = (uint32_t)q->pend_first, npfn = direct_pages(n, s, q->pend_need), i;
+	uint32_t s = (uint32_t)q->pend_first, npfn = direct_pages(n, s, need), i;
 	uint64_t gpa = n->sbuf_gpa + (uint64_t)s * n->section_size;
 	struct {
 		uint32_t reserved;
@@ -233,7 +240,7 @@ static void commit_direct(struct netvsc_queue *q)
 
 	d.reserved = 0;
 	d.range_cnt = 1;
-	d.r.byte_count = q->pend_need;
+	d.r.byte_count = need;
 	d.r.byte_offset = (uint32_t)(gpa & (HVN_PAGE_SIZE - 1));
 	for (i = 0; i < npfn; i++)
 		d.pfn[i] = (gpa >> HVN_PAGE_SHIFT) + i;
@@ -256,15 +263,20 @@ static void commit_direct(struct netvsc_queue *q)
 
 void netvsc_tx_commit(struct netvsc_queue *q)
 {
+	uint32_t need = q->pend_need;
+
+	if (need == 0)
+		return;   /* nothing reserved */
+	q->pend_need = 0;
 	if (q->pend_direct) {
-		commit_direct(q);
+		commit_direct(q, need);
 		q->pend_direct = false;
 		q->pend_first = -1;
 		return;
 	}
 	if (q->batch_section < 0)
 		return;
-	q->batch_len += q->pend_need;
+	q->batch_len += need;
 	q->batch_count++;
 	q->st.tx_packets++;
 	q->st.tx_bytes += q->pend_len;

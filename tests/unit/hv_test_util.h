@@ -116,9 +116,9 @@ struct hv_case {
 #define HV_CASE(f) { #f, f }
 
 /* Runs each case in a child process with a time limit and reports TAP-like
- * lines; a case that exits 77 (T_SKIP) is skipped. argv[1], if given, runs only the case of that name (for
- * debugging under gdb, run it with HV_TEST_NOFORK=1). Returns the exit
- * status for main(). */
+ * lines; a case that exits 77 (T_SKIP) is skipped. argv[1], if given, runs
+ * only the case of that name (to debug one under gdb, set HV_TEST_NOFORK=1).
+ * Returns the exit status for main(). */
 static inline int hv_run_cases(const struct hv_case *c, size_t n, int argc, char **argv,
 			       unsigned int timeout_s)
 {
@@ -157,8 +157,10 @@ static inline int hv_run_cases(const struct hv_case *c, size_t n, int argc, char
 			printf("skip - %s\n", c[i].name);
 			skipped++;
 		} else if (WIFSIGNALED(status)) {
+			int sig = WTERMSIG(status);
+
 			printf("not ok - %s (%s)\n", c[i].name,
-			       WTERMSIG(status) == SIGALRM ? "timed out" : strsignal(WTERMSIG(status)));
+			       sig == SIGALRM ? "timed out" : strsignal(sig));
 			failed++;
 		} else {
 			printf("not ok - %s (exit %d)\n", c[i].name, WEXITSTATUS(status));

@@ -267,7 +267,8 @@ static void msr_hypercall_page_refused(void)
 	}
 	/* Reserved bits 11:1: #GP, unchanged. */
 	for (unsigned int bit = 1; bit < 12; bit++) {
-		T_EQ(hv_hyperv_wrmsr(e.h, 0, HV_MSR_HYPERCALL, HC_PAGE | 1 | (1ull << bit)), -EINVAL);
+		T_EQ(hv_hyperv_wrmsr(e.h, 0, HV_MSR_HYPERCALL, HC_PAGE | 1 | (1ull << bit)),
+		     -EINVAL);
 		T_EQ(rdmsr_ok(&e, 0, HV_MSR_HYPERCALL), 0);
 		CHECK_HSTATS(&e, 0, 0, ++errs);
 	}
@@ -581,7 +582,8 @@ static void hc_reach_handlers(void)
 	/* Empty payload, at the end of a page (0xf00 + 256 = 0x1000). */
 	in = post_input(&e, IN_GPA + 0xf00);
 	in->payload_size = 0;
-	T_EQ(hv_hyperv_hypercall(e.h, 0, HVCALL_POST_MESSAGE, IN_GPA + 0xf00, 0), HV_STATUS_SUCCESS);
+	T_EQ(hv_hyperv_hypercall(e.h, 0, HVCALL_POST_MESSAGE, IN_GPA + 0xf00, 0),
+	     HV_STATUS_SUCCESS);
 	T_EQ(e.log.posts, 2);
 	T_EQ(e.log.vp, 0);
 	T_EQ(e.log.conn_id, 4);
@@ -609,8 +611,9 @@ static void hc_reach_handlers(void)
 	T_EQ(e.log.conn_id, 0x2a);
 	T_EQ(e.log.posts, 3);
 	/* The handler's status is the guest's RAX, unchanged (no reps). */
-	static const uint16_t pass[] = { HV_STATUS_INSUFFICIENT_MEMORY, HV_STATUS_INSUFFICIENT_BUFFERS,
-					 HV_STATUS_INVALID_CONNECTION_ID, HV_STATUS_INVALID_PARAMETER };
+	static const uint16_t pass[] = { HV_STATUS_INSUFFICIENT_MEMORY,
+		HV_STATUS_INSUFFICIENT_BUFFERS, HV_STATUS_INVALID_CONNECTION_ID,
+		HV_STATUS_INVALID_PARAMETER };
 	for (unsigned int i = 0; i < HVN_ARRAY_SIZE(pass); i++) {
 		e.log.ret = pass[i];
 		post_input(&e, IN_GPA);
@@ -673,7 +676,8 @@ static const struct hc_case hc_cases[] = {
 	{ "signal, rep start 1", SE | 1ull << 48, 4, NULL, HV_STATUS_INVALID_HYPERCALL_INPUT },
 	{ "signal, varhead 1", SE | 1ull << 17, 4, NULL, HV_STATUS_INVALID_HYPERCALL_INPUT },
 	/* PostMessage input. */
-	{ "fast post", PM | HV_HYPERCALL_FAST_BIT, IN_GPA, NULL, HV_STATUS_INVALID_HYPERCALL_INPUT },
+	{ "fast post", PM | HV_HYPERCALL_FAST_BIT, IN_GPA, NULL,
+	  HV_STATUS_INVALID_HYPERCALL_INPUT },
 	{ "post, input +1", PM, IN_GPA + 1, NULL, HV_STATUS_INVALID_ALIGNMENT },
 	{ "post, input +4", PM, IN_GPA + 4, NULL, HV_STATUS_INVALID_ALIGNMENT },
 	{ "post, input across a page", PM, IN_GPA + 0xf08, NULL, HV_STATUS_INVALID_ALIGNMENT },
@@ -682,7 +686,8 @@ static const struct hc_case hc_cases[] = {
 	{ "post, input at the memory end", PM, MEM_BYTES - 256, in_mem_end, HV_STATUS_SUCCESS },
 	{ "post, input outside", PM, MEM_BYTES, NULL, HV_STATUS_INVALID_PARAMETER },
 	{ "post, input far outside", PM, 0x7ffffffff000ull, NULL, HV_STATUS_INVALID_PARAMETER },
-	{ "post, input at 2^64-4096", PM, 0xfffffffffffff000ull, NULL, HV_STATUS_INVALID_PARAMETER },
+	{ "post, input at 2^64-4096", PM, 0xfffffffffffff000ull, NULL,
+	  HV_STATUS_INVALID_PARAMETER },
 	{ "post, payload 241", PM, IN_GPA, in_size_241, HV_STATUS_INVALID_PARAMETER },
 	{ "post, payload 2^32-1", PM, IN_GPA, in_size_max, HV_STATUS_INVALID_PARAMETER },
 	{ "post, payload 240", PM, IN_GPA, in_size_240, HV_STATUS_SUCCESS },
@@ -746,7 +751,8 @@ static void hc_statuses(void)
 			seen[c->want] = true;
 		}
 		/* Only a successful call reaches a handler. */
-		T_EQ(e.log.posts + e.log.signals, before + (c->want == HV_STATUS_SUCCESS ? NR_VPS : 0));
+		T_EQ(e.log.posts + e.log.signals,
+		     before + (c->want == HV_STATUS_SUCCESS ? NR_VPS : 0));
 		CHECK_HSTATS(&e, calls, errs, 0);
 	}
 	/* Statuses only a handler gives, passed through. */

@@ -74,11 +74,19 @@ static struct hv_message *slot(struct env *e, uint32_t vp, uint32_t sint)
 	return (struct hv_message *)gpa(&e->g, SIMP_GPA(vp) + SLOT_OFF(sint));
 }
 
-/* message_type's address (the slot is 256-byte aligned, so the packed
- * member is aligned in fact). */
+/* message_type, the slot's first field. The struct is packed, but slots
+ * are 256-byte aligned in a page, so the word is aligned in fact; taking
+ * the member's address would trip -Waddress-of-packed-member. The slot
+ * comes in as void * so the compiler does not see a packed pointer cast. */
+_Static_assert(offsetof(struct hv_message, message_type) == 0, "type first");
+static uint32_t *mtype(void *slot_)
+{
+	return slot_;
+}
+
 static const uint32_t *type_word(struct env *e, uint32_t vp, uint32_t sint)
 {
-	return (const uint32_t *)gpa(&e->g, SIMP_GPA(vp) + SLOT_OFF(sint));
+	return mtype(slot(e, vp, sint));
 }
 
 static uint64_t *flag_word(struct env *e, uint32_t vp, uint32_t sint, uint32_t flag)
@@ -88,7 +96,7 @@ static uint64_t *flag_word(struct env *e, uint32_t vp, uint32_t sint, uint32_t f
 
 static uint32_t slot_type(struct env *e, uint32_t vp, uint32_t sint)
 {
-	return __atomic_load_n(&slot(e, vp, sint)->message_type, __ATOMIC_ACQUIRE);
+	return __atomic_load_n(mtype(slot(e, vp, sint)), __ATOMIC_ACQUIRE);
 }
 
 static uint8_t slot_flags(struct env *e, uint32_t vp, uint32_t sint)
@@ -101,9 +109,9 @@ static uint8_t slot_flags(struct env *e, uint32_t vp, uint32_t sint)
 static bool guest_eom(struct env *e, uint32_t vp, uint32_t sint)
 {
 	struct hv_message *m = slot(e, vp, sint);
-	uint32_t t = __atomic_load_n(&m->message_type, __ATOMIC_ACQUIRE);
+	uint32_t t = __atomic_load_n(mtype(m), __ATOMIC_ACQUIRE);
 
-	__atomic_compare_exchange_n(&m->message_type, &t, 0, false, __ATOMIC_SEQ_CST,
+	__atomic_compare_exchange_n(mtype(m), &t, 0, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&m->message_flags, __ATOMIC_ACQUIRE) & HV_MESSAGE_FLAG_PENDING) {
@@ -269,7 +277,8 @@ static void msr_sint_rules(void)
 	T_EQ(hv_synic_rdmsr(e.s, 0, HV_MSR_SINT15, &v), 0);
 	T_EQ(v, 0xff | HV_SINT_AUTO_EOI | HV_SINT_POLLING);
 	/* Reserved bits (8-15, 19-63) are refused and change nothing. */
-	static const uint64_t rsvd[] = { 1ull << 8, 1ull << 15, 1ull << 19, 1ull << 32, 1ull << 63 };
+	static const uint64_t rsvd[] = { 1ull << 8, 1ull << 15, 1ull << 19, 1ull << 32,
+					 1ull << 63 };
 	for (unsigned int i = 0; i < HVN_ARRAY_SIZE(rsvd); i++) {
 		T_EQ(hv_synic_wrmsr(e.s, 0, HV_MSR_SINT15, 0x40 | rsvd[i]), -EINVAL);
 		T_EQ(hv_synic_wrmsr(e.s, 0, HV_MSR_SINT15, HV_SINT_MASKED | rsvd[i]), -EINVAL);
@@ -298,7 +307,8 @@ static void msr_simp_siefp_rules(void)
 	for (unsigned int m = 0; m < 2; m++) {
 		/* Bits 11:1 are reserved: #GP, register unchanged. */
 		for (unsigned int bit = 1; bit < 12; bit++) {
-			T_EQ(hv_synic_wrmsr(e.s, 0, msrs[m], SIMP_GPA(0) | 1 | (1ull << bit)), -EINVAL);
+			T_EQ(hv_synic_wrmsr(e.s, 0, msrs[m], SIMP_GPA(0) | 1 | (1ull << bit)),
+			     -EINVAL);
 			T_EQ(hv_synic_wrmsr(e.s, 0, msrs[m], SIMP_GPA(0) | (1ull << bit)), -EINVAL);
 			T_EQ(hv_synic_rdmsr(e.s, 0, msrs[m], &v), 0);
 			T_EQ(v, 0);
@@ -446,7 +456,7 @@ static void race_guest_between(void *ctx, uintptr_t off)
 	struct hv_message *m = slot(r->e, 0, SINT);
 
 	r->first_off = off;
-	__atomic_store_n(&m->message_type, 0, __ATOMIC_SEQ_CST);
+	__atomic_store_n(mtype(m), 0, __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	r->guest_saw_pending = m->message_flags & HV_MESSAGE_FLAG_PENDING;
 	/* Linux writes EOM only if it saw msg_pending; it did not. */
@@ -765,7 +775,8 @@ static void fifo_slow_guest(void)
 
 struct race {
 	struct env *e;
-	atomic_uint consumed;
+	atomic_uint consumed;      /* messages the guest finished */
+	atomic_uint freeing;       /* the guest is about to free message n - 1 */
 	atomic_uint posted;
 	uint32_t refused;
 	uint32_t guest_eoms;
@@ -776,11 +787,40 @@ static void race_report_stuck(struct race *r, const char *who)
 	struct hv_synic_stats st = get_stats(r->e);
 
 	T_FAIL("%s: no progress for %llu s: posted %u, consumed %u, slot type %u flags %#x; "
-	       "stats posted %llu delivered %llu pending_set %llu eoms %llu",
+	       "stats posted %llu delivered %llu pending_set %llu eoms %llu (a lost "
+	       "wake-up: the slot is free, a message waits, nobody will write EOM)",
 	       who, RACE_STUCK_NS / 1000000000ull, atomic_load(&r->posted),
 	       atomic_load(&r->consumed), slot_type(r->e, 0, SINT), slot_flags(r->e, 0, SINT),
 	       (unsigned long long)st.msgs_posted, (unsigned long long)st.msgs_delivered,
 	       (unsigned long long)st.pending_set, (unsigned long long)st.eoms);
+}
+
+/* Spins until *v == want, yielding now and then (two shared cores), and
+ * fails after RACE_STUCK_NS. */
+static void race_wait(struct race *r, atomic_uint *v, uint32_t want, const char *who)
+{
+	uint64_t t0 = now_ns();
+
+	for (unsigned int spin = 0; atomic_load(v) != want; spin++) {
+		if (spin % 64 == 63) {
+			sched_yield();
+			if (now_ns() - t0 > RACE_STUCK_NS)
+				race_report_stuck(r, who);
+		}
+		hvn_cpu_relax();
+	}
+}
+
+static void race_post(struct race *r, uint32_t seq)
+{
+	int rc;
+
+	while ((rc = post_seq(r->e, 0, SINT, seq)) == -ENOBUFS) {
+		r->refused++;
+		sched_yield();
+	}
+	T_EQ(rc, 0);
+	atomic_store(&r->posted, seq + 1);
 }
 
 static void *race_poster(void *arg)
@@ -789,33 +829,25 @@ static void *race_poster(void *arg)
 	uint32_t seq = 0, rnd = 12345;
 
 	while (seq < RACE_MSGS) {
-		/* Bursts of 1-8, then wait until the guest has them all: each
-		 * burst's end is a moment where a lost wake-up would leave a
-		 * message stuck with nobody posting after it. */
-		uint32_t burst = 1 + (rnd >> 16) % 8;
-		uint64_t t0;
+		uint32_t burst = 2 + (rnd >> 16) % 7, pause;
 
 		rnd = rnd * 1103515245u + 12345u;
-		for (uint32_t i = 0; i < burst && seq < RACE_MSGS; i++) {
-			int rc;
-
-			while ((rc = post_seq(r->e, 0, SINT, seq)) == -ENOBUFS) {
-				r->refused++;
-				sched_yield();
-			}
-			T_EQ(rc, 0);
-			seq++;
-			atomic_store(&r->posted, seq);
-		}
-		t0 = now_ns();
-		for (unsigned int spin = 0; atomic_load(&r->consumed) != seq; spin++) {
-			if (spin % 64 == 63) {
-				sched_yield();
-				if (now_ns() - t0 > RACE_STUCK_NS)
-					race_report_stuck(r, "poster waiting for the guest");
-			}
+		pause = (rnd >> 16) % 64;
+		rnd = rnd * 1103515245u + 12345u;
+		/* The first message goes into the free slot. The second is
+		 * posted as the guest starts freeing the first, after a
+		 * random delay: the host sees the slot busy while the guest
+		 * clears it and looks at msg_pending, which is the race. */
+		race_post(r, seq++);
+		race_wait(r, &r->freeing, seq, "poster waiting for the guest to take a message");
+		for (uint32_t i = 0; i < pause; i++)
 			hvn_cpu_relax();
-		}
+		/* The rest of the burst queues behind it. */
+		for (uint32_t i = 1; i < burst && seq < RACE_MSGS; i++)
+			race_post(r, seq++);
+		/* Then nothing more: a lost wake-up now leaves a message stuck
+		 * with no later post to rescue it. */
+		race_wait(r, &r->consumed, seq, "poster waiting for the guest to drain");
 	}
 	return NULL;
 }
@@ -832,7 +864,7 @@ static void *race_guest(void *arg)
 		uint64_t port;
 
 		for (unsigned int spin = 0;
-		     (type = __atomic_load_n(&m->message_type, __ATOMIC_ACQUIRE)) == 0; spin++) {
+		     (type = __atomic_load_n(mtype(m), __ATOMIC_ACQUIRE)) == 0; spin++) {
 			if (spin % 64 == 63) {
 				sched_yield();
 				if (now_ns() - t0 > RACE_STUCK_NS)
@@ -840,17 +872,13 @@ static void *race_guest(void *arg)
 			}
 			hvn_cpu_relax();
 		}
-		/* vmbus_on_msg_dpc(): copy, then free the slot. */
+		/* vmbus_on_msg_dpc(): copy, then free the slot
+		 * (vmbus_signal_eom), then look at the copy. */
 		port = m->port;
 		len = m->payload_size;
-		memcpy(copy, m->payload, len);
-		if (port != next)
-			T_FAIL("guest expected message %u, got %llu (lost, duplicated or "
-			       "reordered)", next, (unsigned long long)port);
-		if (type != 1 + next % 5 || len != next % (HV_SYNIC_MSG_PAYLOAD + 1) ||
-		    !filled(copy, next, len))
-			T_FAIL("message %u: wrong type %u, size %u or payload", next, type, len);
-		__atomic_compare_exchange_n(&m->message_type, &type, 0, false, __ATOMIC_SEQ_CST,
+		memcpy(copy, m->payload, HV_SYNIC_MSG_PAYLOAD);
+		atomic_store(&r->freeing, next + 1);
+		__atomic_compare_exchange_n(mtype(m), &type, 0, false, __ATOMIC_SEQ_CST,
 					    __ATOMIC_SEQ_CST);
 		__atomic_thread_fence(__ATOMIC_SEQ_CST);
 		if (__atomic_load_n(&m->message_flags, __ATOMIC_ACQUIRE) &
@@ -858,6 +886,12 @@ static void *race_guest(void *arg)
 			T_EQ(hv_synic_wrmsr(r->e->s, 0, HV_MSR_EOM, 0), 0);
 			r->guest_eoms++;
 		}
+		if (port != next)
+			T_FAIL("guest expected message %u, got %llu (lost, duplicated or "
+			       "reordered)", next, (unsigned long long)port);
+		if (type != 1 + next % 5 || len != next % (HV_SYNIC_MSG_PAYLOAD + 1) ||
+		    !filled(copy, next, len))
+			T_FAIL("message %u: wrong type %u, size %u or payload", next, type, len);
 		atomic_store(&r->consumed, next + 1);
 	}
 	return NULL;
@@ -931,7 +965,9 @@ static void signal_basic(void)
 	/* Bit placement: SINT n's 2048 bits at SIEFP + n * 256. */
 	for (unsigned int i = 0; i < HVN_ARRAY_SIZE(where); i++) {
 		T_EQ(hv_synic_signal(e.s, 1, where[i].sint, where[i].flag), 1);
-		want[where[i].sint * 256 + where[i].flag / 8] |= (uint8_t)(1u << (where[i].flag % 8));
+		uint32_t f = where[i].flag;
+
+		want[where[i].sint * 256 + f / 8] |= (uint8_t)(1u << (f % 8));
 	}
 	T_EQ(memcmp(gpa(&e.g, SIEFP_GPA(1)), want, sizeof(want)), 0);
 	T_EQ(atomic_load(&e.msi.last_vector), 0x5f);

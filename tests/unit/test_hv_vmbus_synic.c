@@ -88,8 +88,13 @@ static struct hv_message *g_slot(struct guest *g)
  * empty. */
 static uint32_t g_take(struct guest *g, uint8_t *buf)
 {
-	struct hv_message *m = g_slot(g);
-	uint32_t type = __atomic_load_n(&m->message_type, __ATOMIC_ACQUIRE), len;
+	void *raw = g_gpa(g, SIMP_GPA(0) + HV_VMBUS_SINT * sizeof(struct hv_message),
+			  sizeof(struct hv_message));
+	struct hv_message *m = raw;
+	/* message_type is the first field of the packed (but 256-byte
+	 * aligned) slot; through void * to keep it an aligned word. */
+	uint32_t *mtype = raw;
+	uint32_t type = __atomic_load_n(mtype, __ATOMIC_ACQUIRE), len;
 
 	if (!type)
 		return 0;
@@ -97,7 +102,7 @@ static uint32_t g_take(struct guest *g, uint8_t *buf)
 	len = m->payload_size;
 	T_ASSERT(len >= sizeof(struct vmbus_msg_hdr) && len <= VMBUS_MSG_MAX_SIZE);
 	memcpy(buf, m->payload, len);
-	__atomic_compare_exchange_n(&m->message_type, &type, 0, false, __ATOMIC_SEQ_CST,
+	__atomic_compare_exchange_n(mtype, &type, 0, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (__atomic_load_n(&m->message_flags, __ATOMIC_ACQUIRE) & HV_MESSAGE_FLAG_PENDING) {
@@ -347,8 +352,8 @@ static void vmbus_over_synic(void)
 
 	hv_vmbus_destroy(g.vb);
 	/* The hypercalls have no VMBus behind them now. */
-	T_EQ(hv_hyperv_hypercall(g.h, 0, HVCALL_SIGNAL_EVENT | HV_HYPERCALL_FAST_BIT, ch.conn_id, 0),
-	     HV_STATUS_INVALID_CONNECTION_ID);
+	T_EQ(hv_hyperv_hypercall(g.h, 0, HVCALL_SIGNAL_EVENT | HV_HYPERCALL_FAST_BIT, ch.conn_id,
+				 0), HV_STATUS_INVALID_CONNECTION_ID);
 	hv_partition_destroy(g.p);
 	T_EQ(hvn_test_count_fds(), fds);
 }
