@@ -1,0 +1,395 @@
+/* The switch datapath against real DPDK ports: each switch port is a
+ * net_ring ethdev (rte_eth_from_rings) whose receive ring the test fills
+ * as a wire would and whose transmit ring it reads back. Learning,
+ * flooding, 802.1Q access/trunk/native, drops by reason, MAC limits, port
+ * removal, aging; and the MAC table alone against a reference model. */
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_eal.h>
+#include <rte_eth_ring.h>
+#include <rte_ether.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+#include <rte_ring.h>
+
+#include "tests/harness/hvn_test.h"
+#include "vswitch/vsw_dp.h"
+#include "vswitch/vsw_ethdev.h"
+#include "vswitch/vsw_fdb.h"
+
+#define NPORTS 4
+
+static struct rte_mempool *mp;
+static struct rte_rcu_qsbr *qs;
+static struct rte_ring *wire_in[NPORTS], *wire_out[NPORTS];
+static struct vsw_ethdev *eth[NPORTS];
+static int pidx[NPORTS];
+static struct vsw_dp *dp;
+static unsigned int ring_seq;
+
+static void make_ports(void)
+{
+	for (int i = 0; i < NPORTS; i++) {
+		char name[32], err[200];
+		int pid;
+
+		snprintf(name, sizeof(name), "win%u_%d", ring_seq, i);
+		wire_in[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		snprintf(name, sizeof(name), "wout%u_%d", ring_seq, i);
+		wire_out[i] = rte_ring_create(name, 1024, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+		T_ASSERT(wire_in[i] && wire_out[i]);
+		snprintf(name, sizeof(name), "net_ring_t%u_%d", ring_seq, i);
+		pid = rte_eth_from_rings(name, &wire_in[i], 1, &wire_out[i], 1, 0);
+		T_ASSERT(pid >= 0);
+		if (vsw_ethdev_attach((uint16_t)pid, mp, &eth[i], err, sizeof(err)))
+			T_FAIL("%s", err);
+	}
+	ring_seq++;
+}
+
+static void new_switch(const struct vsw_port_cfg cfgs[NPORTS], uint32_t aging)
+{
+	struct vsw_dp_config c = { .name = "t", .fdb_size = 1024, .aging_s = aging,
+				   .mp = mp, .qs = qs };
+
+	T_EQ(vsw_dp_create(&c, &dp), 0);
+	make_ports();
+	for (int i = 0; i < NPORTS; i++) {
+		pidx[i] = vsw_dp_port_add(dp, vsw_ethdev_port(eth[i]), &cfgs[i]);
+		T_ASSERT(pidx[i] >= 0);
+	}
+}
+
+static void drain_all(void);
+
+static void end_switch(void)
+{
+	drain_all();
+	for (int i = 0; i < NPORTS; i++) {
+		if (pidx[i] >= 0)
+			T_EQ(vsw_dp_port_del(dp, pidx[i]), 0);
+		vsw_ethdev_close(eth[i]);
+		rte_ring_free(wire_in[i]);
+		rte_ring_free(wire_out[i]);
+	}
+	vsw_dp_destroy(dp);
+}
+
+static void poll_dp(void)
+{
+	for (int i = 0; i < 4; i++)
+		vsw_dp_poll(dp);
+}
+
+/* A frame on port 'from's wire: dst, src (last byte), optional tag. */
+static void send(int from, uint8_t dst_last, uint8_t src_last, int tag, uint16_t len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint8_t *p;
+
+	T_ASSERT(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	T_ASSERT(p);
+	memset(p, 0xab, len);
+	if (len >= 12) {
+		uint8_t dst[6] = { 0x02, 0, 0, 0, 0, dst_last }, src[6] = { 0x02, 0, 0, 0, 0, src_last };
+
+		if (dst_last == 0xff)
+			memset(dst, 0xff, 6);
+		memcpy(p, dst, 6);
+		memcpy(p + 6, src, 6);
+	}
+	if (len >= 16 && tag >= 0) {
+		p[12] = 0x81;
+		p[13] = 0x00;
+		p[14] = (uint8_t)(tag >> 8);
+		p[15] = (uint8_t)tag;
+		if (len >= 18) {
+			p[16] = 0x08;
+			p[17] = 0x00;
+		}
+	} else if (len >= 14) {
+		p[12] = 0x08;
+		p[13] = 0x00;
+	}
+	T_EQ(rte_ring_enqueue(wire_in[from], m), 0);
+}
+
+/* Frames port i put on its wire: count; *tag = tag of the last one (-1 none). */
+static unsigned int recv(int i, int *tag, uint8_t *src_last)
+{
+	void *objs[64];
+	unsigned int n = rte_ring_dequeue_burst(wire_out[i], objs, 64, NULL);
+
+	*tag = -2;
+	for (unsigned int k = 0; k < n; k++) {
+		struct rte_mbuf *m = objs[k];
+		const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+
+		*tag = (p[12] == 0x81 && p[13] == 0x00) ? ((p[14] << 8 | p[15]) & 0xfff) : -1;
+		if (src_last)
+			*src_last = p[11];
+		rte_pktmbuf_free(m);
+	}
+	return n;
+}
+
+static void drain_all(void)
+{
+	int tag;
+
+	for (int i = 0; i < NPORTS; i++)
+		while (recv(i, &tag, NULL))
+			;
+}
+
+static struct vsw_port_cfg untagged(const char *name)
+{
+	struct vsw_port_cfg c;
+
+	memset(&c, 0, sizeof(c));
+	snprintf(c.name, sizeof(c.name), "%s", name);
+	c.vlan.mode = VSW_VLAN_UNTAGGED;
+	return c;
+}
+
+static uint64_t drops(int i, enum vsw_drop d)
+{
+	struct vsw_port_stats st;
+
+	T_EQ(vsw_dp_port_stats(dp, pidx[i], &st), 0);
+	return st.drops[d];
+}
+
+static void learning_and_flooding(void)
+{
+	struct vsw_port_cfg c[NPORTS] = { untagged("p0"), untagged("p1"), untagged("p2"),
+					  untagged("p3") };
+	int tag;
+
+	new_switch(c, 300);
+	send(0, 0x0b, 0x0a, -1, 64);   /* A -> B, B unknown: flood */
+	poll_dp();
+	T_EQ(recv(0, &tag, NULL), 0);
+	for (int i = 1; i < NPORTS; i++)
+		T_EQ(recv(i, &tag, NULL), 1);
+	send(1, 0x0a, 0x0b, -1, 64);   /* B -> A: A is on port 0 */
+	poll_dp();
+	T_EQ(recv(0, &tag, NULL), 1);
+	T_EQ(recv(2, &tag, NULL), 0);
+	T_EQ(recv(3, &tag, NULL), 0);
+	send(0, 0x0b, 0x0a, -1, 64);   /* A -> B: now known */
+	poll_dp();
+	T_EQ(recv(1, &tag, NULL), 1);
+	T_EQ(recv(2, &tag, NULL), 0);
+	send(2, 0xff, 0x0c, -1, 64);   /* broadcast floods */
+	poll_dp();
+	T_EQ(recv(0, &tag, NULL) + recv(1, &tag, NULL) + recv(3, &tag, NULL), 3);
+	T_EQ(recv(2, &tag, NULL), 0);
+	/* A moves to port 3: B's frames follow it. */
+	send(3, 0x0b, 0x0a, -1, 64);
+	poll_dp();
+	drain_all();
+	send(1, 0x0a, 0x0b, -1, 64);
+	poll_dp();
+	T_EQ(recv(3, &tag, NULL), 1);
+	T_EQ(recv(0, &tag, NULL), 0);
+	/* Removing B's port: B's MAC resolves to nobody, frames flood. */
+	T_EQ(vsw_dp_port_del(dp, pidx[1]), 0);
+	pidx[1] = -1;
+	send(0, 0x0b, 0x0d, -1, 64);
+	poll_dp();
+	T_EQ(recv(2, &tag, NULL) + recv(3, &tag, NULL), 2);
+	end_switch();
+}
+
+static void vlans(void)
+{
+	struct vsw_port_cfg c[NPORTS] = { untagged("a10"), untagged("a20"), untagged("trunk"),
+					  untagged("plain") };
+	int tag;
+
+	c[0].vlan.mode = VSW_VLAN_ACCESS;
+	c[0].vlan.access_vlan = 10;
+	c[1].vlan.mode = VSW_VLAN_ACCESS;
+	c[1].vlan.access_vlan = 20;
+	c[2].vlan.mode = VSW_VLAN_TRUNK;
+	c[2].vlan.native_vlan = 30;
+	c[2].vlan.allowed[0] = 1ull << 10 | 1ull << 20 | 1ull << 21;
+	new_switch(c, 300);
+	/* From access 10: only the trunk, tagged 10; never VLAN 20 or untagged. */
+	send(0, 0xff, 0x01, -1, 64);
+	poll_dp();
+	T_EQ(recv(2, &tag, NULL), 1);
+	T_EQ(tag, 10);
+	T_EQ(recv(1, &tag, NULL), 0);
+	T_EQ(recv(3, &tag, NULL), 0);
+	/* Tagged 20 from the trunk: to access 20, untagged. */
+	send(2, 0xff, 0x02, 20, 64);
+	poll_dp();
+	T_EQ(recv(1, &tag, NULL), 1);
+	T_EQ(tag, -1);
+	T_EQ(recv(0, &tag, NULL), 0);
+	/* Untagged on the trunk is the native VLAN 30: nobody else is in it. */
+	send(2, 0xff, 0x03, -1, 64);
+	poll_dp();
+	T_EQ(recv(0, &tag, NULL) + recv(1, &tag, NULL) + recv(3, &tag, NULL), 0);
+	T_EQ(drops(2, VSW_DROP_NO_PORT), 1);
+	/* Refused: a tag on an access port, a VLAN the trunk does not allow,
+	 * VID 4095. A priority tag (VID 0) on an access port is accepted. */
+	send(0, 0xff, 0x04, 10, 64);
+	send(2, 0xff, 0x05, 99, 64);
+	send(2, 0xff, 0x06, 4095, 64);
+	poll_dp();
+	T_EQ(drops(0, VSW_DROP_BAD_VLAN), 1);
+	T_EQ(drops(2, VSW_DROP_BAD_VLAN), 2);
+	send(0, 0xff, 0x07, 0, 64);
+	poll_dp();
+	T_EQ(recv(2, &tag, NULL), 1);
+	T_EQ(tag, 10);
+	/* Reconfiguring port 1 to VLAN 10 moves it into port 0's domain. */
+	c[1].vlan.access_vlan = 10;
+	T_EQ(vsw_dp_port_set(dp, pidx[1], &c[1]), 0);
+	send(0, 0xff, 0x08, -1, 64);
+	poll_dp();
+	T_EQ(recv(1, &tag, NULL), 1);
+	end_switch();
+}
+
+static void malformed_and_limits(void)
+{
+	struct vsw_port_cfg c[NPORTS] = { untagged("p0"), untagged("p1"), untagged("p2"),
+					  untagged("p3") };
+	int tag;
+
+	c[0].sec.mac_limit = 2;
+	new_switch(c, 300);
+	send(0, 0xff, 0x01, -1, 10);          /* runt */
+	send(0, 0xff, 0x01, 100, 16);         /* a tag cut short */
+	send(0, 0xff, 0x01, -1, 1600);        /* giant */
+	poll_dp();
+	T_EQ(drops(0, VSW_DROP_RUNT), 2);
+	T_EQ(drops(0, VSW_DROP_GIANT), 1);
+	{
+		/* Multicast source. */
+		struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+		uint8_t *p = (uint8_t *)rte_pktmbuf_append(m, 64);
+
+		memset(p, 0xff, 64);
+		T_EQ(rte_ring_enqueue(wire_in[0], m), 0);
+	}
+	poll_dp();
+	T_EQ(drops(0, VSW_DROP_BAD_SRC), 1);
+	/* MAC limit 2: the third source is dropped, known ones still pass. */
+	send(0, 0xff, 0x11, -1, 64);
+	send(0, 0xff, 0x12, -1, 64);
+	send(0, 0xff, 0x13, -1, 64);
+	send(0, 0xff, 0x11, -1, 64);
+	poll_dp();
+	T_EQ(drops(0, VSW_DROP_MAC_LIMIT), 1);
+	T_EQ(recv(1, &tag, NULL), 3);
+	/* Destination on the ingress port. */
+	send(0, 0x11, 0x12, -1, 64);
+	poll_dp();
+	T_EQ(drops(0, VSW_DROP_SAME_PORT), 1);
+	end_switch();
+}
+
+static void aging(void)
+{
+	struct vsw_port_cfg c[NPORTS] = { untagged("p0"), untagged("p1"), untagged("p2"),
+					  untagged("p3") };
+	struct vsw_dp_stats st;
+	int tag;
+
+	new_switch(c, 1);
+	send(0, 0xff, 0x21, -1, 64);
+	poll_dp();
+	vsw_dp_stats(dp, &st);
+	T_EQ(st.fdb_entries, 1);
+	drain_all();
+	sleep(3);
+	poll_dp();
+	vsw_dp_stats(dp, &st);
+	T_EQ(st.fdb_entries, 0);
+	T_EQ(st.fdb_aged, 1);
+	send(1, 0x21, 0x22, -1, 64);    /* forgotten: floods again */
+	poll_dp();
+	T_EQ(recv(0, &tag, NULL) + recv(2, &tag, NULL) + recv(3, &tag, NULL), 3);
+	end_switch();
+}
+
+/* The table alone: random inserts and removals against a plain array. */
+static void fdb_model(void)
+{
+	enum { N = 3000, ROUNDS = 200000 };
+	static uint64_t keys[N];
+	static bool in[N];
+	struct vsw_fdb f;
+	uint64_t x = 88172645463325252ull;
+	uint32_t count = 0;
+
+	T_EQ(vsw_fdb_init(&f, 4096), 0);
+	for (int i = 0; i < N; i++) {
+		uint8_t mac[6] = { 2, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 7 };
+
+		keys[i] = vsw_fdb_key(mac, (uint16_t)(i % 7));
+	}
+	for (int r = 0; r < ROUNDS; r++) {
+		int i;
+
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		i = (int)(x % N);
+		if (in[i]) {
+			struct vsw_fdb_entry *e = vsw_fdb_lookup(&f, keys[i]);
+
+			T_ASSERT(e && e->port == (uint16_t)i);
+			vsw_fdb_remove(&f, e);
+			in[i] = false;
+			count--;
+		} else {
+			T_ASSERT(vsw_fdb_lookup(&f, keys[i]) == NULL);
+			if (vsw_fdb_insert(&f, keys[i], (uint16_t)i, 0, 0) == 0) {
+				in[i] = true;
+				count++;
+			} else {
+				T_EQ(count, f.max);
+			}
+		}
+		T_EQ(f.count, count);
+	}
+	for (int i = 0; i < N; i++)
+		T_ASSERT((vsw_fdb_lookup(&f, keys[i]) != NULL) == in[i]);
+	vsw_fdb_fini(&f);
+}
+
+int main(int argc, char **argv)
+{
+	char *eal[] = { argv[0], "--no-huge", "-m", "128", "--no-shconf", "--no-pci",
+			"-l", "0", "--log-level=lib.eal:error", "--no-telemetry", NULL };
+	size_t sz;
+
+	(void)argc;
+	if (rte_eal_init(10, eal) < 0)
+		T_SKIP("DPDK EAL cannot start here");
+	mp = rte_pktmbuf_pool_create("t_mbufs", 4095, 0, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	sz = rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE);
+	qs = rte_zmalloc("t_qs", sz, RTE_CACHE_LINE_SIZE);
+	T_ASSERT(mp && qs);
+	T_EQ(rte_rcu_qsbr_init(qs, RTE_MAX_LCORE), 0);
+	/* The test thread is the polling lcore and the control thread at
+	 * once: it reports quiescent after each poll, so synchronize (from
+	 * the same thread) must not wait for it. It stays unregistered. */
+	T_RUN(fdb_model);
+	T_RUN(learning_and_flooding);
+	T_RUN(vlans);
+	T_RUN(malformed_and_limits);
+	T_RUN(aging);
+	rte_eal_cleanup();
+	return 0;
+}
