@@ -45,11 +45,11 @@ int nvsp_rx_slice(struct nvsp_chan *c)
 		return -ENOSPC;
 	if (c->rec == NULL || c->ra_count != per) {
 		rte_free(c->rec);
-		c->rec = rte_zmalloc_socket("nvsp_rec", per * sizeof(uint16_t), 0, SOCKET_ID_ANY);
+		c->rec = rte_zmalloc_socket("nvsp_rec", per * sizeof(*c->rec), 0, SOCKET_ID_ANY);
 		if (c->rec == NULL)
 			return -ENOMEM;
 	} else {
-		memset(c->rec, 0, per * sizeof(uint16_t));
+		memset(c->rec, 0, per * sizeof(*c->rec));
 	}
 	c->ra_first = c->idx * per;
 	c->ra_count = per;
@@ -75,11 +75,11 @@ void nvsp_rx_complete(struct nvsp_chan *c, uint64_t tid)
 	/* Completions normally come in order; one out of order waits for
 	 * the older ones so the slice stays a FIFO. */
 	while (c->rec_tail < c->rec_head) {
-		uint16_t *r = &c->rec[c->rec_tail % c->ra_count];
+		uint8_t *r = &c->rec[c->rec_tail % c->ra_count];
 
 		if (!(*r & NVSP_RECORD_DONE))
 			break;
-		c->freed += *r & ~NVSP_RECORD_DONE;
+		c->freed += *r & (NVSP_RECORD_DONE - 1u);
 		*r = 0;
 		c->rec_tail++;
 	}
@@ -133,7 +133,7 @@ static int flush(struct nvsp_chan *c, struct rx_batch *b, uint32_t channel_type)
 		b->nr = 0;
 		return rc;
 	}
-	c->rec[c->rec_head % c->ra_count] = (uint16_t)b->nr;
+	c->rec[c->rec_head % c->ra_count] = (uint8_t)b->nr;
 	c->rec_head++;
 	c->st.rx_batches++;
 	b->nr = 0;

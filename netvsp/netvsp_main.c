@@ -5,9 +5,19 @@
  *
  *   hvnet-netvsp [EAL args] -- --socket PATH [--queues N] [--mtu N]
  *                [--partitions N]   exit after N partitions came and went
+ *
+ * It reports the host memory its vNICs hold: whenever the number of vNICs
+ * that are up (RNDIS initialised) or of their open queues changes, a line
+ * "netvsp: heap in use B bytes (malloc M, rte_malloc R) with N vNIC(s) up,
+ * Q queue(s)"; the first (0 vNICs) is the baseline, taken after the mbuf
+ * pool and everything else that does not depend on vNICs exists, so the
+ * difference is what the vNICs cost (the benchmark divides it by N). At
+ * exit, "netvsp: peak RSS K KiB" (VmHWM, which includes the partitions'
+ * memory the host touched through its mappings).
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -25,6 +35,8 @@
 #include "netvsp/netvsp_pair.h"
 #include "vmbus/vmbus_sock.h"
 
+#define MAX_NICS (2 * NVSP_PAIR_MAX)
+
 struct host {
 	struct netvsp_host *nh;
 	struct rte_mempool *mp;
@@ -32,7 +44,68 @@ struct host {
 	unsigned int added, removed;
 	uint16_t queues;
 	uint32_t mtu;
+	struct netvsp_nic *nics[MAX_NICS];   /* live ones, for the heap report */
+	unsigned int nics_up, queues_up;     /* as last reported */
 };
+
+/* Heap in use: glibc's (arena chunks plus blocks it mmapped for large
+ * requests, which uordblks leaves out) and DPDK's malloc heaps (memzones
+ * such as the mbuf pool come from them too, but exist before any vNIC). */
+static void heap_in_use(uint64_t *libc, uint64_t *dpdk)
+{
+	struct mallinfo2 mi = mallinfo2();
+	struct rte_malloc_socket_stats st;
+	int s;
+
+	*libc = mi.uordblks + mi.hblkhd;
+	*dpdk = 0;
+	for (s = 0; s < RTE_MAX_NUMA_NODES; s++)
+		if (rte_malloc_get_socket_stats(s, &st) == 0)
+			*dpdk += st.heap_allocsz_bytes;
+}
+
+/* Reports the heap when the vNICs that are up, or their queues, changed. */
+static void report_heap(struct host *h, bool force)
+{
+	unsigned int up = 0, queues = 0, i;
+	uint64_t libc, dpdk;
+
+	for (i = 0; i < MAX_NICS; i++) {
+		struct netvsp_stats st;
+
+		if (h->nics[i] == NULL)
+			continue;
+		netvsp_nic_stats(h->nics[i], &st);
+		if (st.rndis_ready) {
+			up++;
+			queues += st.queues_open;
+		}
+	}
+	if (!force && up == h->nics_up && queues == h->queues_up)
+		return;
+	h->nics_up = up;
+	h->queues_up = queues;
+	heap_in_use(&libc, &dpdk);
+	printf("netvsp: heap in use %llu bytes (malloc %llu, rte_malloc %llu) with %u vNIC(s) up, "
+	       "%u queue(s)\n", (unsigned long long)(libc + dpdk), (unsigned long long)libc,
+	       (unsigned long long)dpdk, up, queues);
+	fflush(stdout);
+}
+
+static long peak_rss_kib(void)
+{
+	FILE *f = fopen("/proc/self/status", "r");
+	char line[256];
+	long v = -1;
+
+	if (f == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "VmHWM: %ld kB", &v) == 1)
+			break;
+	fclose(f);
+	return v;
+}
 
 static void print_nic(struct netvsp_nic *nic)
 {
@@ -55,9 +128,13 @@ static void print_nic(struct netvsp_nic *nic)
 static void nic_gone(void *ctx, struct netvsp_nic *nic)
 {
 	struct host *h = ctx;
+	unsigned int i;
 
 	print_nic(nic);
 	nvsp_pairing_leave(&h->pg, netvsp_nic_port(nic));
+	for (i = 0; i < MAX_NICS; i++)
+		if (h->nics[i] == nic)
+			h->nics[i] = NULL;
 }
 
 static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_server *s)
@@ -85,6 +162,12 @@ static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_serv
 		return rc;
 	}
 	h->added++;
+	for (unsigned int i = 0; i < MAX_NICS; i++) {
+		if (h->nics[i] == NULL) {
+			h->nics[i] = nic;
+			break;
+		}
+	}
 	rc = nvsp_pairing_join(&h->pg, netvsp_nic_port(nic));
 	if (rc < 0)
 		return rc;
@@ -176,7 +259,7 @@ int main(int argc, char **argv)
 	}
 	rc = netvsp_host_create(h->pg.fwd.qs, &h->nh);
 	if (rc == 0)
-		rc = vmbus_sock_server_create(path, 2 * NVSP_PAIR_MAX, &ops, h, &srv);
+		rc = vmbus_sock_server_create(path, MAX_NICS, &ops, h, &srv);
 	if (rc < 0) {
 		fprintf(stderr, "hvnet-netvsp: cannot listen on %s: %s\n", path, strerror(-rc));
 		return 1;
@@ -185,7 +268,7 @@ int main(int argc, char **argv)
 	signal(SIGTERM, on_signal);
 	rte_eal_remote_launch(nvsp_fwd_lcore, &h->pg.fwd, worker);
 	printf("netvsp: listening on %s, forwarding on lcore %u\n", path, worker);
-	fflush(stdout);
+	report_heap(h, true);
 	while (!stop_flag && (want_parts == 0 || h->removed < want_parts)) {
 		struct pollfd pfd[2] = {
 			{ .fd = vmbus_sock_server_fd(srv), .events = POLLIN },
@@ -198,12 +281,13 @@ int main(int argc, char **argv)
 			vmbus_sock_server_poll(srv, 0);
 		if (pfd[1].revents)
 			netvsp_host_process(h->nh);
+		report_heap(h, false);
 	}
 	vmbus_sock_server_destroy(srv);
 	hvn_store_release(&h->pg.fwd.stop, true);
 	rte_eal_mp_wait_lcore();
 	netvsp_host_destroy(h->nh);
-	printf("netvsp: %u partition(s) served\n", h->added);
+	printf("netvsp: %u partition(s) served, peak RSS %ld KiB\n", h->added, peak_rss_kib());
 	rte_eal_cleanup();
 	free(h);
 	return 0;

@@ -187,7 +187,7 @@ static int nic_open(void *dev, struct vmbus_channel *ch)
 		nic->chans[idx] = c;
 	}
 	{
-		uint16_t *rec = c->rec;
+		uint8_t *rec = c->rec;
 		uint32_t rec_n = c->ra_count;
 
 		/* A reopened channel starts afresh; its old transfers were
@@ -201,6 +201,11 @@ static int nic_open(void *dev, struct vmbus_channel *ch)
 	c->idx = idx;
 	c->in = vmbus_channel_rx(ch);
 	c->out = vmbus_channel_tx(ch);
+	/* An lcore polls the queue from now on: the guest need not signal
+	 * (a doorbell costs it a syscall or an exit per write into an empty
+	 * ring, and wakes the control thread for nothing). A poller that
+	 * wants to sleep arms the queue first (netvsp_queue_arm). */
+	vmbus_ring_mask(c->in);
 	return nvsp_rx_slice(c);
 }
 
@@ -327,6 +332,13 @@ static void nvsp_poll(struct nvsp_chan *c)
 	if (c->idx == 0)
 		nvsp_send_pending(c);
 	n = vmbus_ring_read_burst(c->in, pkts, NVSP_BURST, &err);
+	/* A wrapped packet larger than the bounce buffer never reaches us:
+	 * count it as the malformed packet it is (nvsp_handle_packet drops
+	 * the unwrapped ones alike). */
+	if (hvn_unlikely(c->in->stats.oversize != c->oversize_seen)) {
+		c->st.bad_msgs += c->in->stats.oversize - c->oversize_seen;
+		c->oversize_seen = c->in->stats.oversize;
+	}
 	for (i = 0; i < n; i++) {
 		if (NVSP_STASH - c->st_count < NVSP_STASH_ROOM ||
 		    nvsp_handle_packet(c, &pkts[i]) == -EAGAIN) {
@@ -461,6 +473,9 @@ int netvsp_nic_offer(struct netvsp_host *h, struct vmbus_server *s,
 	memcpy(&op.if_instance.b[10], nic->mac, 6);
 	op.if_instance.b[8] = (uint8_t)cfg->instance;
 	op.if_instance.b[9] = (uint8_t)(cfg->instance >> 8);
+	/* The bounce buffer holds one wrapped packet; nothing larger than
+	 * this is taken (subchannels inherit it with the offer). */
+	op.ring_scratch_size = NVSP_MAX_GUEST_PKT;
 	rc = vmbus_server_offer(s, &op, &nic_ops, nic, &nic->primary);
 	if (rc < 0) {
 		rte_free(nic);

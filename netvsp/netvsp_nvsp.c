@@ -276,6 +276,14 @@ int nvsp_handle_packet(struct nvsp_chan *c, const struct vmbus_pkt *p)
 
 	if (c->out_budget < NVSP_REPLY_RESERVE)
 		return -EAGAIN;
+	/* Larger than any packet we take: dropped unanswered, as the ring
+	 * drops it when it wraps (it does not fit the bounce buffer), so a
+	 * packet gets the same treatment wherever it lies in the ring. No
+	 * guest sends one (NVSP_MAX_GUEST_PKT). */
+	if (hvn_unlikely(p->len > NVSP_MAX_GUEST_PKT)) {
+		bad(c);
+		return 0;
+	}
 	switch (p->desc.type) {
 	case VMBUS_PKT_COMP:
 		nvsp_rx_complete(c, p->desc.trans_id);

@@ -18,8 +18,21 @@
 #define NVSP_SECTION_SIZE 6144u  /* send buffer sections (OpenVMM, Linux default) */
 #define NVSP_MAX_PKT_PER_MSG 8u  /* RNDIS messages per send section we allow */
 #define NVSP_RX_BATCH     64u    /* frames per transfer-page packet */
+_Static_assert(NVSP_RX_BATCH < 0x80u, "a batch's count fits a record byte beside its done bit");
 #define NVSP_MAX_BUF_BYTES (128u << 20)
-#define NVSP_RECORD_DONE  0x8000u
+/* The largest guest-to-host VMBus packet netvsp takes (descriptor to
+ * payload, without the trailer): a GPA-direct SEND_RNDIS_PKT whose 71
+ * pages (a stream's segments but the section) each come in a range of
+ * their own, Linux's form (one hv_page_buffer per page; Linux 6.1 sends
+ * at most 32), followed by the 40-byte NVSP message. Every other packet
+ * a guest sends is smaller. It sizes the channel's bounce buffer for
+ * wrapped packets, and a larger packet is dropped wherever it lies in the
+ * ring (see nvsp_handle_packet). */
+#define NVSP_MAX_GUEST_PKT \
+	HVN_ALIGN_UP((uint32_t)(sizeof(struct vmbus_gpa_direct_hdr) + \
+				(NVSP_MAX_SEGS - 1u) * (sizeof(struct vmbus_gpa_range) + 8u) + \
+				sizeof(struct nvsp_msg)), 8u)
+#define NVSP_RECORD_DONE  0x80u
 
 struct netvsp_nic;
 
@@ -46,6 +59,7 @@ struct nvsp_chan {
 	bool armed;
 	bool want_signal;             /* a commit asked to signal the guest */
 	uint32_t out_budget;          /* host-to-guest bytes free this poll */
+	uint64_t oversize_seen;       /* the ring's oversize drops, counted */
 
 	/* Frames from the guest not yet taken by rx_burst. */
 	uint16_t st_head, st_count;
@@ -59,7 +73,7 @@ struct nvsp_chan {
 	uint32_t ra_first, ra_count;
 	uint64_t alloc, freed;
 	uint64_t rec_head, rec_tail;
-	uint16_t *rec;
+	uint8_t *rec;                 /* a byte each: host memory per sub-allocation */
 
 	struct netvsp_stats st;       /* this queue's share */
 };

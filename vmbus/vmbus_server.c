@@ -52,6 +52,7 @@ struct vmbus_channel {
 	struct vmbus_ring rx;    /* guest to host */
 	struct vmbus_ring tx;    /* host to guest */
 	uint8_t *scratch;
+	uint32_t scratch_size;
 	void *tdata;
 };
 
@@ -403,7 +404,7 @@ static int chan_map_rings(struct vmbus_channel *ch, struct vmbus_gpadl *g, uint3
 	in_bytes = down << HVN_PAGE_SHIFT;
 	out_bytes = (g->npages - down) << HVN_PAGE_SHIFT;
 	rc = vmbus_ring_attach_reader(&ch->rx, ch->view.ptr, in_bytes,
-				      ch->scratch, s->cfg.ring_scratch_size);
+				      ch->scratch, ch->scratch_size);
 	if (rc == 0)
 		rc = vmbus_ring_attach_writer(&ch->tx, ch->view.ptr + in_bytes, out_bytes);
 	if (rc < 0) {
@@ -717,7 +718,9 @@ int vmbus_server_offer(struct vmbus_server *s, const struct vmbus_offer_params *
 	ch = calloc(1, sizeof(*ch));
 	if (ch == NULL)
 		return -ENOMEM;
-	ch->scratch = malloc(s->cfg.ring_scratch_size);
+	ch->scratch_size = p->ring_scratch_size != 0 ? p->ring_scratch_size :
+						       s->cfg.ring_scratch_size;
+	ch->scratch = malloc(ch->scratch_size);
 	if (ch->scratch == NULL) {
 		free(ch);
 		return -ENOMEM;

@@ -68,6 +68,13 @@ struct vmbus_offer_params {
 	uint16_t mmio_megabytes;
 	uint16_t chn_flags;
 	uint8_t user_def[VMBUS_OFFER_USER_DEFINED_BYTES];
+	/* Host side, not sent: the bounce buffer for this channel's wrapped
+	 * guest-to-host packets, at least the largest packet the device
+	 * accepts (a wrapped packet that does not fit is dropped and counted
+	 * in the ring's 'oversize'). 0 = the server's ring_scratch_size. It
+	 * is host memory per channel, so a device with small packets says
+	 * how small. */
+	uint32_t ring_scratch_size;
 };
 
 struct vmbus_server_config {
@@ -76,7 +83,8 @@ struct vmbus_server_config {
 	uint32_t max_gpadls;         /* per partition; 0 = 1024 */
 	uint32_t max_gpadl_bytes;    /* host memory for GPADL records; 0 = 8 MiB */
 	uint32_t max_channels;       /* per partition; 0 = 256 */
-	uint32_t ring_scratch_size;  /* per channel bounce buffer; 0 = 64 KiB */
+	uint32_t ring_scratch_size;  /* per channel bounce buffer, unless the offer
+				      * names one; 0 = 64 KiB */
 };
 
 struct vmbus_server_stats {

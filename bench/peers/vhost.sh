@@ -7,7 +7,8 @@
 #             forwarding lcore
 #   B "guest" rxonly: net_virtio_user0 on vhost-user socket 2
 #
-#   vhost.sh oneway SIZE SAMPLES   A -> H -> B, SIZE-byte frames (64..1518)
+#   vhost.sh oneway SIZE SAMPLES   A -> H -> B, SIZE-byte frames (60..1518,
+#                                  the mbuf's length, as --txpkts takes it)
 #
 # Prints, one per line on stdout, the Rx-pps values the receiving testpmd B
 # reports with --stats-period 1. testpmd computes each as the ipackets
@@ -16,6 +17,14 @@
 # with traffic were printed after the first one (which straddles the
 # start). The caller drops the partial first and last windows. Exits
 # non-zero with the reason on stderr when it measured nothing.
+#
+# Then, also on stdout, lines that start with a word:
+#   rss NAME VMHWM_KIB HUGETLB_KIB   each testpmd's peak RSS (VmHWM) and the
+#                                    hugepage memory it maps (not in RSS),
+#                                    read just before it is stopped
+#   h2b SENT DROPPED                 H's port 1 (towards B) over the whole
+#                                    run: frames B's ring took, and frames H
+#                                    dropped because it was full
 #
 # CPUs: three busy-polling forwarding lcores and only 2 vCPUs here, so two
 # of them share one CPU. By default H (the switch) has CPU 0 to itself and
@@ -69,7 +78,7 @@ for pmd in net_vhost net_virtio; do
 	[ -n "$(ls /usr/lib/x86_64-linux-gnu/dpdk/pmds-*/librte_$pmd.so* 2>/dev/null)" ] ||
 		die "$pmd PMD not installed (Debian package librte-${pmd//_/-}23)"
 done
-(( size >= 64 && size <= 1518 )) || die "SIZE must be 64..1518"
+(( size >= 60 && size <= 1518 )) || die "SIZE must be 60..1518"
 (( qsize >= 64 && qsize <= 32768 && (qsize & (qsize - 1)) == 0 )) ||
 	die "QUEUE_SIZE must be a power of two in 64..32768"
 # A and B each post a full RX ring of mbufs at start-up (B's is the one
@@ -180,6 +189,18 @@ while (( $(nonzero) < want + 1 && SECONDS < deadline )); do
 	done
 	sleep 0.2
 done
+# The testpmd under its timeout(1): VmHWM and HugetlbPages (hugepages do
+# not count in RSS) while it still runs.
+rss_of() { # $1: name
+	local p c
+	p=$(pid_of "$1")
+	[ -n "$p" ] || return
+	c=$(pgrep -P "$p" | head -1)
+	[ -n "$c" ] || return
+	awk -v n="$1" '/^VmHWM:/ { h = $2 } /^HugetlbPages:/ { t = $2 }
+		END { if (h != "") print "rss", n, h, t + 0 }' "/proc/$c/status" 2>/dev/null
+}
+rss=$(for p in host tx rx; do rss_of $p; done)
 # Stop A, give B a moment to print one more window (not always: on this
 # VM testpmd's stats loop often prints every 2 s, see the top), then stop B,
 # and H only once B is gone: a virtio-user whose vhost-user peer went away first dies of
@@ -206,4 +227,9 @@ if ! awk '$1 > 0 { ok = 1 } END { exit !ok }' <<<"$samples"; then
 		"$(log_end "$tx_log"); receiver: $(log_end "$rx_log")"
 fi
 echo "$samples"
+[ -n "$rss" ] && echo "$rss"
+# testpmd prints the forwarding totals when stopped; port 1 is H's
+# towards B.
+awk '/Forward statistics for port 1/ { p = 1 }
+	p && /TX-packets:/ { print "h2b", $2, $4; exit }' "$host_log"
 exit 0

@@ -354,6 +354,110 @@ static void test_ring_corruption(void)
 	ng_destroy(g);
 }
 
+/* The bounce buffer for wrapped guest-to-host packets is sized to the
+ * largest packet netVSP takes (NVSP_MAX_GUEST_PKT: a GPA-direct
+ * SEND_RNDIS_PKT with 71 single-page ranges). Such a packet goes through
+ * whether or not it wraps the ring's end; one range more is dropped and
+ * counted, wrapped (the ring drops it) or not (netVSP does), unanswered
+ * both ways, and the channel keeps working. */
+#define MAX_RANGES 71u
+#define RANGE_BYTES 20u
+
+/* A GPA-direct SEND_RNDIS_PKT with 'nranges' single-page ranges of
+ * RANGE_BYTES each; the first MAX_RANGES carry an RNDIS message whose
+ * frame is f (flen bytes), any more carry padding past its end. */
+static uint64_t put_ranges(struct ng_nic *n, uint32_t nranges, const uint8_t *f, uint32_t flen)
+{
+	static uint8_t msg[MAX_RANGES * RANGE_BYTES], r[(MAX_RANGES + 1u) * 16u];
+	uint32_t ml = ng_build_pkt(msg, f, flen, NULL, 0, false), i, v;
+	struct nvsp_msg m;
+	uint64_t tid = n->next_tid++;
+
+	T_EQ(ml, sizeof(msg));
+	for (i = 0; i < nranges; i++) {
+		uint64_t gpa = ng_dma_page(n), pfn = gpa >> 12;
+
+		if (i < MAX_RANGES)
+			memcpy(ng_gpa(n->g, gpa), msg + i * RANGE_BYTES, RANGE_BYTES);
+		v = RANGE_BYTES;
+		memcpy(r + i * 16u, &v, 4);
+		v = 0;
+		memcpy(r + i * 16u + 4, &v, 4);
+		memcpy(r + i * 16u + 8, &pfn, 8);
+	}
+	memset(&m, 0, sizeof(m));
+	m.type = NVSP_MSG1_SEND_RNDIS_PKT;
+	m.u.rndis_pkt.send_buf_section_index = NVSP_INVALID_SECTION;
+	T_EQ(ng_put_gpa_raw(n, 0, nranges, r, nranges * 16u, &m, tid, true), 0);
+	return tid;
+}
+
+/* Bytes from the guest's write index to the ring's end. */
+static uint32_t room_to_end(const struct ng_nic *n)
+{
+	const struct vmbus_ring *t = &n->ch[0].cc.tx;
+
+	return t->size - t->priv_index;
+}
+
+/* One largest packet: completed with success, its frame intact. */
+static void max_packet_ok(struct ng_nic *n, const uint8_t *f, uint32_t flen)
+{
+	struct rte_mbuf *mb[4];
+
+	T_EQ(pkt_status(n, 0, put_ranges(n, MAX_RANGES, f, flen)), NVSP_STAT_SUCCESS);
+	T_EQ(ng_take_frames(n, 0, mb, 4), 1);
+	T_EQ(rte_pktmbuf_pkt_len(mb[0]), flen);
+	T_ASSERT(memcmp(rte_pktmbuf_mtod(mb[0], const uint8_t *), f, flen) == 0);
+	rte_pktmbuf_free(mb[0]);
+}
+
+/* A packet one range too large: no completion, one more bad message. */
+static void oversize_dropped(struct ng_nic *n, const uint8_t *f, uint32_t flen)
+{
+	uint64_t bad = ng_stats(n).bad_msgs;
+	struct rte_mbuf *mb[4];
+
+	T_EQ(pkt_status(n, 0, put_ranges(n, MAX_RANGES + 1u, f, flen)), 0);
+	T_EQ(ng_stats(n).bad_msgs, bad + 1);
+	T_EQ(ng_take_frames(n, 0, mb, 4), 0);
+}
+
+static void test_largest_packet_wraps(void)
+{
+	/* Footprints in the ring: descriptor to payload, plus the trailer. */
+	const uint32_t max_fp = 16u + 8u + MAX_RANGES * 16u + 40u + 8u, over_fp = max_fp + 16u;
+	struct ng *g;
+	struct ng_nic *n = ready(&g, 1);
+	static uint8_t f[MAX_RANGES * RANGE_BYTES];
+	uint32_t flen = frame(f, n->mac, MAX_RANGES * RANGE_BYTES - ng_pkt_hdr_len(0));
+	unsigned int wrapped_ok = 0, wrapped_over = 0, sent = 0;
+
+	/* The harness ring is 512 KiB: two laps, so that one oversize and
+	 * one largest packet each straddle the end (a packet wraps when its
+	 * footprint exceeds the room left; the descriptor itself never
+	 * does here: footprints are multiples of 8 and so is the room). */
+	oversize_dropped(n, f, flen);
+	while (wrapped_ok == 0 && sent < 4 * NG_RING_BYTES / max_fp) {
+		uint32_t room = room_to_end(n);
+
+		if (wrapped_over == 0 && room < over_fp) {
+			oversize_dropped(n, f, flen);
+			wrapped_over++;
+		} else {
+			if (wrapped_over > 0 && room < max_fp)
+				wrapped_ok++;
+			max_packet_ok(n, f, flen);
+		}
+		sent++;
+	}
+	T_EQ(wrapped_over, 1);
+	T_EQ(wrapped_ok, 1);
+	T_EQ(ng_stats(n).ring_faults, 0);
+	still_works(n, 0);
+	ng_destroy(g);
+}
+
 int main(void)
 {
 	if (ng_eal_init() < 0)
@@ -364,5 +468,6 @@ int main(void)
 	T_RUN(test_nvsp_misuse);
 	T_RUN(test_no_completions);
 	T_RUN(test_ring_corruption);
+	T_RUN(test_largest_packet_wraps);
 	return 0;
 }

@@ -343,11 +343,60 @@ static void test_rescind(void)
 	bus_fini(&b);
 }
 
+/* A device names its channel's bounce buffer (the largest wrapped packet
+ * it takes) in the offer; 0 keeps the server's default (64 KiB). */
+static int scratch_open(void *dev, struct vmbus_channel *ch)
+{
+	uint32_t *seen = dev;
+
+	seen[vmbus_channel_offer(ch)->sub_channel_index] = vmbus_channel_rx(ch)->scratch_size;
+	return 0;
+}
+
+static void scratch_close(void *dev, struct vmbus_channel *ch)
+{
+	(void)dev;
+	(void)ch;
+}
+
+static const struct vmbus_device_ops scratch_ops = { .open = scratch_open, .close = scratch_close };
+
+static void test_offer_scratch_size(void)
+{
+	struct vmbus_offer_params op;
+	struct bus b;
+	uint32_t seen[2] = { 0, 0 }, gpadl, k, i;
+
+	bus_init(&b, 0);
+	for (k = 0; k < 2; k++) {
+		memset(&op, 0, sizeof(op));
+		op.if_type = test_guid;
+		op.sub_channel_index = (uint16_t)k;
+		op.ring_scratch_size = k == 0 ? 1200 : 0;
+		T_EQ(vmbus_server_offer(b.srv, &op, &scratch_ops, seen, NULL), 0);
+	}
+	bus_connect(&b);
+	for (k = 0; k < 2; k++) {
+		struct vmbus_client_offer *o = vmbus_client_find_offer(&b.cl, &test_guid, (uint16_t)k);
+		uint64_t pfns[8], base = alloc_pages(&b, 8);
+
+		T_ASSERT(o != NULL);
+		for (i = 0; i < 8; i++)
+			pfns[i] = base + i;
+		T_EQ(vmbus_client_rings_format(b.mem.base + base * 4096, 4 * 4096, 4 * 4096), 0);
+		open_channel(&b, o->msg.child_relid, pfns, 4, &gpadl);
+	}
+	T_EQ(seen[0], 1200);
+	T_EQ(seen[1], 64 * 1024);
+	bus_fini(&b);
+}
+
 int main(void)
 {
 	T_RUN(test_lifecycle_and_echo);
 	T_RUN(test_version_fallback);
 	T_RUN(test_scattered_ring_pages);
 	T_RUN(test_rescind);
+	T_RUN(test_offer_scratch_size);
 	return 0;
 }

@@ -1,0 +1,446 @@
+/* vswitchd's objects and their lifetimes; see vsw_daemon.h. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <rte_launch.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_rcu_qsbr.h>
+
+#include "common/hvn_compiler.h"
+#include "netvsp/netvsp.h"
+#include "vmbus/vmbus_sock.h"
+#include "vswitch/vsw_daemon.h"
+#include "vswitch/vsw_ethdev.h"
+
+struct vsw_sw {
+	bool used;
+	struct vsw_switch_cfg cfg;
+	struct vsw_dp *dp;
+	unsigned int nports;
+};
+
+struct vsw_dport {
+	bool used;
+	struct vsw_port_cfg cfg;
+	int sw;                      /* index into switches */
+	int dp_idx;                  /* -1: not attached (a vNIC waiting) */
+	struct vsw_ethdev *eth;      /* uplink or internal */
+	struct netvsp_nic *nic;      /* vNIC while its partition is here */
+	uint8_t mac[6];              /* vNIC's MAC */
+};
+
+struct vsw_daemon {
+	struct rte_mempool *mp;
+	struct rte_rcu_qsbr *qs;
+	struct netvsp_host *nh;
+	struct vmbus_sock_server *vmbus;
+	unsigned int worker;
+	bool worker_running;
+	bool stop;
+	/* The worker polls these; published with release, RCU for removal. */
+	struct vsw_dp *dps[VSW_MAX_SWITCHES];
+	struct vsw_sw sw[VSW_MAX_SWITCHES];
+	struct vsw_dport ports[VSW_MAX_PORTS];
+};
+
+static int worker_main(void *arg)
+{
+	struct vsw_daemon *d = arg;
+	unsigned int id = rte_lcore_id();
+
+	rte_rcu_qsbr_thread_register(d->qs, id);
+	rte_rcu_qsbr_thread_online(d->qs, id);
+	while (!hvn_load_acquire(&d->stop)) {
+		for (unsigned int i = 0; i < VSW_MAX_SWITCHES; i++) {
+			struct vsw_dp *dp = hvn_load_acquire(&d->dps[i]);
+
+			if (dp)
+				vsw_dp_poll(dp);
+		}
+		rte_rcu_qsbr_quiescent(d->qs, id);
+	}
+	rte_rcu_qsbr_thread_offline(d->qs, id);
+	rte_rcu_qsbr_thread_unregister(d->qs, id);
+	return 0;
+}
+
+static int find_switch(struct vsw_daemon *d, const char *name)
+{
+	for (int i = 0; i < VSW_MAX_SWITCHES; i++)
+		if (d->sw[i].used && !strcmp(d->sw[i].cfg.name, name))
+			return i;
+	return -1;
+}
+
+static int find_port(struct vsw_daemon *d, const char *name)
+{
+	for (int i = 0; i < VSW_MAX_PORTS; i++)
+		if (d->ports[i].used && !strcmp(d->ports[i].cfg.name, name))
+			return i;
+	return -1;
+}
+
+/* ---- vNICs: partitions come and go on their own ---- */
+
+static void nic_gone(void *ctx, struct netvsp_nic *nic)
+{
+	struct vsw_daemon *d = ctx;
+
+	for (int i = 0; i < VSW_MAX_PORTS; i++) {
+		struct vsw_dport *p = &d->ports[i];
+
+		if (!p->used || p->nic != nic)
+			continue;
+		if (p->dp_idx >= 0)
+			vsw_dp_port_del(d->sw[p->sw].dp, p->dp_idx);
+		p->dp_idx = -1;
+		p->nic = NULL;
+		fprintf(stderr, "vswitchd: port %s: partition %s left; the port waits for it\n",
+			p->cfg.name, p->cfg.devargs);
+	}
+}
+
+static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_server *s)
+{
+	struct vsw_daemon *d = ctx;
+	const char *name = vmbus_sock_part_name(part);
+	struct netvsp_nic_config nc;
+	struct vsw_dport *p;
+	int i, rc;
+
+	for (i = 0; i < VSW_MAX_PORTS; i++)
+		if (d->ports[i].used && d->ports[i].cfg.kind == VSW_PORT_VNIC &&
+		    !strcmp(d->ports[i].cfg.devargs, name) && !d->ports[i].nic)
+			break;
+	if (i == VSW_MAX_PORTS) {
+		fprintf(stderr, "vswitchd: partition %s connected but no vNIC port names it "
+			"(vswitchctl port add SWITCH PORT --vnic %s); turned away\n", name, name);
+		return -ENOENT;
+	}
+	p = &d->ports[i];
+	memset(&nc, 0, sizeof(nc));
+	nc.name = p->cfg.name;
+	memcpy(nc.mac, p->mac, 6);
+	nc.mp = d->mp;
+	nc.gone = nic_gone;
+	nc.ctx = d;
+	rc = netvsp_nic_offer(d->nh, s, &nc, &p->nic);
+	if (rc) {
+		fprintf(stderr, "vswitchd: port %s: cannot offer a vNIC to %s: %s\n", p->cfg.name,
+			name, strerror(-rc));
+		return rc;
+	}
+	rc = vsw_dp_port_add(d->sw[p->sw].dp, netvsp_nic_port(p->nic), &p->cfg);
+	if (rc < 0) {
+		fprintf(stderr, "vswitchd: port %s: switch %s is full\n", p->cfg.name,
+			p->cfg.sw);
+		return rc;   /* the vNIC leaves with the partition's server */
+	}
+	p->dp_idx = rc;
+	fprintf(stderr, "vswitchd: port %s: partition %s connected, vNIC "
+		"%02x:%02x:%02x:%02x:%02x:%02x on switch %s\n", p->cfg.name, name, p->mac[0],
+		p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5], p->cfg.sw);
+	return 0;
+}
+
+static void part_removed(void *ctx, struct vmbus_sock_part *part)
+{
+	(void)ctx;
+	(void)part;   /* nic_gone did the work as the server went */
+}
+
+static const struct vmbus_sock_server_ops vmbus_ops = {
+	.partition_added = part_added,
+	.partition_removed = part_removed,
+};
+
+/* ---- lifetime ---- */
+
+int vsw_daemon_create(const struct vsw_daemon_config *cfg, struct vsw_daemon **out,
+		      char *why, size_t len)
+{
+	struct vsw_daemon *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (!d)
+		return -ENOMEM;
+	d->worker = cfg->worker_lcore;
+	d->mp = rte_pktmbuf_pool_create("vsw_mbufs", cfg->mbufs ? cfg->mbufs : 16383, 256, 0,
+					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+	d->qs = rte_zmalloc("vsw_qs", rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE),
+			    RTE_CACHE_LINE_SIZE);
+	if (!d->mp || !d->qs || rte_rcu_qsbr_init(d->qs, RTE_MAX_LCORE)) {
+		snprintf(why, len, "out of DPDK memory for mbufs: give EAL more with -m");
+		rc = -ENOMEM;
+		goto fail;
+	}
+	rc = netvsp_host_create(d->qs, &d->nh);
+	if (rc) {
+		snprintf(why, len, "cannot start netVSP: %s", strerror(-rc));
+		goto fail;
+	}
+	rc = vmbus_sock_server_create(cfg->vmbus_socket, VSW_MAX_PORTS, &vmbus_ops, d, &d->vmbus);
+	if (rc) {
+		snprintf(why, len, "cannot listen for partitions on %s: %s", cfg->vmbus_socket,
+			 strerror(-rc));
+		goto fail;
+	}
+	rc = rte_eal_remote_launch(worker_main, d, d->worker);
+	if (rc) {
+		snprintf(why, len, "cannot start the worker on lcore %u: give EAL two lcores (-l 0,1)",
+			 d->worker);
+		goto fail;
+	}
+	d->worker_running = true;
+	*out = d;
+	return 0;
+fail:
+	vsw_daemon_destroy(d);
+	return rc;
+}
+
+void vsw_daemon_destroy(struct vsw_daemon *d)
+{
+	char why[160];
+
+	if (!d)
+		return;
+	/* Partitions first: their vNICs leave the switches as they go. */
+	if (d->vmbus)
+		vmbus_sock_server_destroy(d->vmbus);
+	for (int i = 0; i < VSW_MAX_PORTS; i++)
+		if (d->ports[i].used)
+			vsw_daemon_port_del(d, d->ports[i].cfg.name, why, sizeof(why));
+	for (int i = 0; i < VSW_MAX_SWITCHES; i++)
+		if (d->sw[i].used)
+			vsw_daemon_switch_del(d, d->sw[i].cfg.name, why, sizeof(why));
+	if (d->worker_running) {
+		hvn_store_release(&d->stop, true);
+		rte_eal_wait_lcore(d->worker);
+	}
+	if (d->nh)
+		netvsp_host_destroy(d->nh);
+	rte_mempool_free(d->mp);
+	rte_free(d->qs);
+	free(d);
+}
+
+/* ---- switches ---- */
+
+int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, char *why,
+			  size_t len)
+{
+	struct vsw_dp_config dc = { .name = c->name, .fdb_size = c->fdb_size,
+				    .aging_s = c->aging_s, .mp = d->mp, .qs = d->qs };
+	int i, rc;
+
+	if (find_switch(d, c->name) >= 0) {
+		snprintf(why, len, "switch %s already exists", c->name);
+		return -EEXIST;
+	}
+	for (i = 0; i < VSW_MAX_SWITCHES && d->sw[i].used; i++)
+		;
+	if (i == VSW_MAX_SWITCHES) {
+		snprintf(why, len, "vswitchd runs at most %d switches", VSW_MAX_SWITCHES);
+		return -ENOSPC;
+	}
+	rc = vsw_dp_create(&dc, &d->sw[i].dp);
+	if (rc) {
+		snprintf(why, len, "cannot create switch %s: %s", c->name, strerror(-rc));
+		return rc;
+	}
+	d->sw[i].cfg = *c;
+	d->sw[i].nports = 0;
+	d->sw[i].used = true;
+	hvn_store_release(&d->dps[i], d->sw[i].dp);
+	return 0;
+}
+
+int vsw_daemon_switch_del(struct vsw_daemon *d, const char *name, char *why, size_t len)
+{
+	int i = find_switch(d, name);
+
+	if (i < 0) {
+		snprintf(why, len, "no switch %s", name);
+		return -ENOENT;
+	}
+	if (d->sw[i].nports) {
+		snprintf(why, len, "switch %s still has %u port(s): delete them first", name,
+			 d->sw[i].nports);
+		return -EBUSY;
+	}
+	hvn_store_release(&d->dps[i], NULL);
+	rte_rcu_qsbr_synchronize(d->qs, RTE_QSBR_THRID_INVALID);
+	vsw_dp_destroy(d->sw[i].dp);
+	memset(&d->sw[i], 0, sizeof(d->sw[i]));
+	return 0;
+}
+
+/* ---- ports ---- */
+
+static bool kind_fits(enum vsw_switch_type t, enum vsw_port_kind k)
+{
+	switch (t) {
+	case VSW_SWITCH_EXTERNAL:
+		return true;
+	case VSW_SWITCH_INTERNAL:
+		return k != VSW_PORT_UPLINK;
+	case VSW_SWITCH_PRIVATE:
+		return k == VSW_PORT_VNIC;
+	}
+	return false;
+}
+
+int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char *why,
+			size_t len)
+{
+	struct vsw_dport *p;
+	int s = find_switch(d, c->sw), i, rc;
+	char devargs[VSW_DEVARGS_MAX + 64];
+
+	if (s < 0) {
+		snprintf(why, len, "no switch %s", c->sw);
+		return -ENOENT;
+	}
+	if (find_port(d, c->name) >= 0) {
+		snprintf(why, len, "port %s already exists", c->name);
+		return -EEXIST;
+	}
+	if (!kind_fits(d->sw[s].cfg.type, c->kind)) {
+		snprintf(why, len, "a %s switch takes no %s port", vsw_switch_type_name(d->sw[s].cfg.type),
+			 vsw_port_kind_name(c->kind));
+		return -EINVAL;
+	}
+	for (i = 0; i < VSW_MAX_PORTS && d->ports[i].used; i++)
+		;
+	if (i == VSW_MAX_PORTS) {
+		snprintf(why, len, "vswitchd runs at most %d ports", VSW_MAX_PORTS);
+		return -ENOSPC;
+	}
+	p = &d->ports[i];
+	memset(p, 0, sizeof(*p));
+	p->cfg = *c;
+	p->sw = s;
+	p->dp_idx = -1;
+	switch (c->kind) {
+	case VSW_PORT_UPLINK:
+	case VSW_PORT_INTERNAL:
+		if (c->kind == VSW_PORT_INTERNAL)
+			/* The host-OS port: a tap named after the port. */
+			snprintf(devargs, sizeof(devargs), "net_tap_%s,iface=%s", c->name, c->name);
+		else
+			snprintf(devargs, sizeof(devargs), "%s", c->devargs);
+		rc = vsw_ethdev_open(devargs, d->mp, &p->eth, why, (unsigned int)len);
+		if (rc)
+			return rc;
+		rc = vsw_dp_port_add(d->sw[s].dp, vsw_ethdev_port(p->eth), c);
+		if (rc < 0) {
+			vsw_ethdev_close(p->eth);
+			snprintf(why, len, "switch %s is full", c->sw);
+			return rc;
+		}
+		p->dp_idx = rc;
+		break;
+	case VSW_PORT_VNIC:
+		/* Locally administered unicast, unless the operator gave one. */
+		if (c->sec.mac[0] | c->sec.mac[1] | c->sec.mac[2] | c->sec.mac[3] | c->sec.mac[4] |
+		    c->sec.mac[5]) {
+			memcpy(p->mac, c->sec.mac, 6);
+		} else {
+			uint8_t m[6] = { 0x02, 0x15, 0x5d, 0, (uint8_t)(i >> 8), (uint8_t)i };
+
+			memcpy(p->mac, m, 6);
+		}
+		break;
+	}
+	p->used = true;
+	d->sw[s].nports++;
+	return 0;
+}
+
+int vsw_daemon_port_set(struct vsw_daemon *d, const struct vsw_port_cfg *c, char *why,
+			size_t len)
+{
+	int i = find_port(d, c->name), rc;
+	struct vsw_dport *p;
+
+	if (i < 0) {
+		snprintf(why, len, "no port %s", c->name);
+		return -ENOENT;
+	}
+	p = &d->ports[i];
+	if (strcmp(c->sw, p->cfg.sw) || c->kind != p->cfg.kind ||
+	    strcmp(c->devargs, p->cfg.devargs)) {
+		snprintf(why, len, "port %s: its switch, kind and device cannot change; delete it "
+			 "and add it again", c->name);
+		return -EINVAL;
+	}
+	if (p->dp_idx >= 0) {
+		rc = vsw_dp_port_set(d->sw[p->sw].dp, p->dp_idx, c);
+		if (rc) {
+			snprintf(why, len, "port %s: %s", c->name, strerror(-rc));
+			return rc;
+		}
+	}
+	p->cfg = *c;
+	return 0;
+}
+
+int vsw_daemon_port_del(struct vsw_daemon *d, const char *name, char *why, size_t len)
+{
+	int i = find_port(d, name);
+	struct vsw_dport *p;
+
+	if (i < 0) {
+		snprintf(why, len, "no port %s", name);
+		return -ENOENT;
+	}
+	p = &d->ports[i];
+	if (p->dp_idx >= 0)
+		vsw_dp_port_del(d->sw[p->sw].dp, p->dp_idx);
+	p->dp_idx = -1;
+	if (p->eth)
+		vsw_ethdev_close(p->eth);
+	/* A connected vNIC stays offered to its partition until it leaves;
+	 * its frames go nowhere meanwhile (netVSP drops and counts). */
+	p->nic = NULL;
+	d->sw[p->sw].nports--;
+	memset(p, 0, sizeof(*p));
+	return 0;
+}
+
+int vsw_daemon_port_stats(struct vsw_daemon *d, const char *name, struct vsw_port_stats *out)
+{
+	int i = find_port(d, name);
+
+	if (i < 0)
+		return -ENOENT;
+	memset(out, 0, sizeof(*out));
+	if (d->ports[i].dp_idx < 0)
+		return -ENOTCONN;
+	return vsw_dp_port_stats(d->sw[d->ports[i].sw].dp, d->ports[i].dp_idx, out);
+}
+
+bool vsw_daemon_port_attached(struct vsw_daemon *d, const char *name)
+{
+	int i = find_port(d, name);
+
+	return i >= 0 && d->ports[i].dp_idx >= 0;
+}
+
+int vsw_daemon_fds(const struct vsw_daemon *d, int fds[2])
+{
+	fds[0] = vmbus_sock_server_fd(d->vmbus);
+	fds[1] = netvsp_host_fd(d->nh);
+	return 2;
+}
+
+void vsw_daemon_process(struct vsw_daemon *d)
+{
+	vmbus_sock_server_poll(d->vmbus, 0);
+	netvsp_host_process(d->nh);
+}
