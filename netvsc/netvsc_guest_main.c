@@ -47,6 +47,7 @@ struct opts {
 	uint16_t queues;
 	int vlan;                   /* -1: none */
 	bool csum;
+	bool lossy;                 /* a switch may drop: count gaps, do not fail */
 };
 
 struct flow_rx {
@@ -64,7 +65,7 @@ struct guest {
 	uint16_t nq;
 	uint64_t want_rx[FLOWS];    /* per flow: frames (UDP) or bytes (LSO) */
 	struct flow_rx rx[FLOWS];
-	uint64_t flows_done, frames_ok, segments, bad;
+	uint64_t flows_done, frames_ok, segments, bad, lost;
 	bool peer_up;
 	struct {
 		uint16_t n;
@@ -273,6 +274,13 @@ static void take_udp(struct guest *g, const struct rte_mbuf *m, uint16_t q)
 	}
 	if (!offloads_ok(g, m, flow, q))
 		return;
+	if (seq > g->rx[flow].next && g->o.lossy) {
+		/* Frames the switch dropped (it counts them in drop_tx_full):
+		 * what is missing is counted, what arrives must still be in
+		 * order and intact. */
+		g->lost += seq - g->rx[flow].next;
+		g->rx[flow].next = seq;
+	}
 	if (seq != g->rx[flow].next) {
 		complain(g, "flow %u: expected sequence %llu, got %llu", flow,
 			 (unsigned long long)g->rx[flow].next, (unsigned long long)seq);
@@ -360,6 +368,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "vlan", required_argument, NULL, 'v' },
 		{ "csum", no_argument, NULL, 'k' },
 		{ "lso", required_argument, NULL, 'l' },
+		{ "lossy", no_argument, NULL, 'L' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -383,6 +392,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'v': o->vlan = atoi(optarg); break;
 		case 'k': o->csum = true; break;
 		case 'l': o->mss = (uint32_t)atoi(optarg); break;
+		case 'L': o->lossy = true; break;
 		default:
 			return -1;
 		}
@@ -398,6 +408,11 @@ static int parse(int argc, char **argv, struct opts *o)
 			  (o->size < 60 || o->size > o->mtu + 14 || o->size < NETVSC_GF_MIN_UDP)) {
 		fprintf(stderr, "hvnet-netvsc-guest: --size must be 60..MTU+14 (with --lso MSS: "
 			"MSS 64..MTU-40 and a frame of 55..62768 bytes)\n");
+		return -1;
+	}
+	if (o->lossy && o->mss) {
+		fprintf(stderr, "hvnet-netvsc-guest: --lossy counts lost UDP frames; it does not "
+			"go with --lso (a lost segment breaks the stream)\n");
 		return -1;
 	}
 	return 0;
@@ -453,12 +468,26 @@ static int run(struct guest *g)
 				netvsc_port_wait(g->port, 1);
 	}
 	probe(g);
-	while ((sent < g->o.count || g->flows_done < FLOWS) && now_s() < deadline) {
-		unsigned int took = transmit(g, &sent);
+	{
+		double quiet_since = 0;
 
-		/* Nothing moved either way: the host has work to do first. */
-		if (receive(g) == 0 && took == 0)
-			netvsc_port_wait(g->port, 1);
+		while ((sent < g->o.count || g->flows_done < FLOWS) && now_s() < deadline) {
+			unsigned int took = transmit(g, &sent), got = receive(g);
+
+			/* Lossy: once all is sent, a second without a frame
+			 * means the rest was dropped on the way. */
+			if (g->o.lossy && sent == g->o.count) {
+				if (got)
+					quiet_since = 0;
+				else if (!quiet_since)
+					quiet_since = now_s();
+				else if (now_s() - quiet_since > 1.0)
+					break;
+			}
+			/* Nothing moved either way: the host has work to do first. */
+			if (got == 0 && took == 0)
+				netvsc_port_wait(g->port, 1);
+		}
 	}
 	/* Linger so the peer's last frames are not dropped by our leaving. */
 	for (int i = 0; i < 50; i++) {
@@ -466,11 +495,21 @@ static int run(struct guest *g)
 		if (receive(g) == 0)
 			netvsc_port_wait(g->port, 2);
 	}
+	if (g->o.lossy)
+		for (f = 0; f < FLOWS; f++)
+			if (g->rx[f].next < g->want_rx[f])
+				g->lost += g->want_rx[f] - g->rx[f].next;
+	if (g->o.lossy)
+		printf("%s: %llu frames lost on the way (counted by the switch)\n", g->o.name,
+		       (unsigned long long)g->lost);
 	printf("%s: sent %llu, received %llu of %llu intact%s (%llu segments), %llu bad, %llu of %u "
 	       "flows complete, in %.2f s\n", g->o.name, (unsigned long long)sent,
 	       (unsigned long long)g->frames_ok, (unsigned long long)want_total,
 	       g->gf.lso ? " after reassembly" : "", (unsigned long long)g->segments,
 	       (unsigned long long)g->bad, (unsigned long long)g->flows_done, FLOWS, now_s() - t0);
+	if (g->o.lossy)
+		return sent == g->o.count && g->frames_ok + g->lost == want_total && g->frames_ok &&
+		       g->bad == 0 ? 0 : 1;
 	return sent == g->o.count && g->flows_done == FLOWS && g->frames_ok == want_total &&
 	       g->bad == 0 ? 0 : 1;
 }
@@ -531,7 +570,7 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &g->o) < 0) {
 		fprintf(stderr, "usage: hvnet-netvsc-guest [EAL args --] --socket PATH [--name N] "
 			"[--count N] [--size BYTES] [--timeout S] [--queues N] [--mtu N] "
-			"[--vlan ID] [--csum] [--lso MSS]\n");
+			"[--vlan ID] [--csum] [--lso MSS] [--lossy]\n");
 		return 2;
 	}
 	g->mp = rte_pktmbuf_pool_create("guest_mbufs", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,

@@ -31,6 +31,7 @@ struct vsw_dport {
 	struct vsw_ethdev *eth;      /* uplink or internal */
 	struct netvsp_nic *nic;      /* vNIC while its partition is here */
 	uint8_t mac[6];              /* vNIC's MAC */
+	struct vsw_port_stats past;  /* counters of earlier attachments */
 };
 
 struct vsw_daemon {
@@ -86,6 +87,23 @@ static int find_port(struct vsw_daemon *d, const char *name)
 
 /* ---- vNICs: partitions come and go on their own ---- */
 
+_Static_assert(sizeof(struct vsw_port_stats) % sizeof(uint64_t) == 0,
+	       "port counters are summed as an array of uint64_t");
+
+/* A detaching port's counters carry over, so `vswitchctl stats` shows
+ * what a partition did after it left. */
+static void keep_stats(struct vsw_daemon *d, struct vsw_dport *p)
+{
+	struct vsw_port_stats st;
+	uint64_t *dst = (uint64_t *)&p->past;
+	const uint64_t *src = (const uint64_t *)&st;
+
+	if (p->dp_idx < 0 || vsw_dp_port_stats(d->sw[p->sw].dp, p->dp_idx, &st))
+		return;
+	for (size_t k = 0; k < sizeof(st) / sizeof(uint64_t); k++)
+		dst[k] += src[k];
+}
+
 static void nic_gone(void *ctx, struct netvsp_nic *nic)
 {
 	struct vsw_daemon *d = ctx;
@@ -95,6 +113,7 @@ static void nic_gone(void *ctx, struct netvsp_nic *nic)
 
 		if (!p->used || p->nic != nic)
 			continue;
+		keep_stats(d, p);
 		if (p->dp_idx >= 0)
 			vsw_dp_port_del(d->sw[p->sw].dp, p->dp_idx);
 		p->dp_idx = -1;
@@ -351,7 +370,11 @@ int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 		    c->sec.mac[5]) {
 			memcpy(p->mac, c->sec.mac, 6);
 		} else {
-			uint8_t m[6] = { 0x02, 0x15, 0x5d, 0, (uint8_t)(i >> 8), (uint8_t)i };
+			/* 00:15:5d is Hyper-V's own prefix, made local (0x02).
+			 * Numbered from 1, so the first two ports pair as
+			 * hvnet-netvsp's do (...:01 and ...:02). */
+			uint8_t m[6] = { 0x02, 0x15, 0x5d, 0, (uint8_t)((i + 1) >> 8),
+					 (uint8_t)(i + 1) };
 
 			memcpy(p->mac, m, 6);
 		}
@@ -415,14 +438,22 @@ int vsw_daemon_port_del(struct vsw_daemon *d, const char *name, char *why, size_
 
 int vsw_daemon_port_stats(struct vsw_daemon *d, const char *name, struct vsw_port_stats *out)
 {
-	int i = find_port(d, name);
+	struct vsw_port_stats live;
+	int i = find_port(d, name), rc;
+	uint64_t *dst = (uint64_t *)out;
+	const uint64_t *src = (const uint64_t *)&live;
 
 	if (i < 0)
 		return -ENOENT;
-	memset(out, 0, sizeof(*out));
+	*out = d->ports[i].past;
 	if (d->ports[i].dp_idx < 0)
 		return -ENOTCONN;
-	return vsw_dp_port_stats(d->sw[d->ports[i].sw].dp, d->ports[i].dp_idx, out);
+	rc = vsw_dp_port_stats(d->sw[d->ports[i].sw].dp, d->ports[i].dp_idx, &live);
+	if (rc)
+		return rc;
+	for (size_t k = 0; k < sizeof(live) / sizeof(uint64_t); k++)
+		dst[k] += src[k];
+	return 0;
 }
 
 bool vsw_daemon_port_attached(struct vsw_daemon *d, const char *name)

@@ -624,11 +624,122 @@ def netvsp_seeds():
     return s
 
 
+# ---------------------------------------------------------------------------
+# fuzz_vsw_request: one request line as vswitchd's control socket gets it
+# (JSON, vswitch/vsw_ctl.h), plus replies (the same bytes go through
+# vswitchctl's reply decoder). Valid requests of every op against the
+# target's base configuration, then the near misses a parser must refuse.
+# ---------------------------------------------------------------------------
+
+def vsw_seeds():
+    import json
+
+    def req(op, **kw):
+        d = {'version': 1, 'op': op}
+        d.update(kw)
+        return json.dumps(d, separators=(',', ':')).encode()
+
+    s = {
+        'show': req('show'),
+        'show_switch': req('show', switch='sw0'),
+        'switch_list': req('switch-list'),
+        'switch_create': req('switch-create', switch='new0',
+                             config={'type': 'private', 'fdb_size': 4096, 'aging_s': 60}),
+        'switch_create_exists': req('switch-create', switch='sw0', may_exist=True,
+                                    config={'type': 'internal'}),
+        'switch_delete': req('switch-delete', switch='sw0'),
+        'switch_delete_missing': req('switch-delete', switch='nope', if_exists=True),
+        'switch_set': req('switch-set', switch='ext0', config={'aging_s': 5}),
+        'port_add_vnic': req('port-add', switch='sw0', port='p9',
+                             config={'kind': 'vnic', 'devargs': 'vnf-z'}),
+        'port_add_full': req('port-add', switch='ext0', port='u9', config={
+            'kind': 'uplink', 'devargs': 'net_af_packet0,iface=veth9',
+            'vlan': {'mode': 'trunk', 'allowed': '1-100,200', 'native': 10},
+            'security': {'mac_spoof_guard': True, 'mac': '00:15:5d:00:00:09',
+                         'dhcp_guard': True, 'router_guard': False,
+                         'storm_limit_pps': 1000, 'mac_limit': 64},
+            'qos': {'max_bps': 1000000000, 'min_weight': 20}}),
+        'port_add_wrong_kind': req('port-add', switch='priv0', port='h9',
+                                   config={'kind': 'internal'}),
+        'port_delete_mirrored': req('port-delete', port='p1'),
+        'port_set': req('port-set', port='h0', config={'devargs': 'net_tap0,iface=hv0',
+                                                       'mac': ''}),
+        'port_vlan_access': req('port-vlan', port='p2', config={'mode': 'access', 'vlan': 4094}),
+        'port_vlan_untagged': req('port-vlan', port='p1', config={'mode': 'untagged'}),
+        'port_security': req('port-security', port='p2',
+                             config={'dhcp_guard': True, 'storm_limit_pps': 5}),
+        'port_qos': req('port-qos', port='p2', config={'min_weight': 100}),
+        'acl_add': req('acl-add', port='p2', config={
+            'extended': False, 'action': 'deny', 'direction': 'inbound',
+            'local': 'any', 'remote': '192.168.0.0/16'}),
+        'acl_add_ext': req('acl-add', port='p2', config={
+            'extended': True, 'action': 'allow', 'direction': 'outbound', 'weight': 7,
+            'protocol': 'udp', 'local': 'any', 'remote': '2001:db8::/32',
+            'local_ports': '1024-65535', 'remote_ports': '53', 'stateful': True,
+            'idle_timeout_s': 30}),
+        'acl_add_mac': req('acl-add', port='p1', may_exist=True, config={
+            'action': 'allow', 'direction': 'both', 'local': '00:15:5d:00:00:01'}),
+        'acl_delete': req('acl-delete', port='p1', config={
+            'extended': False, 'direction': 'inbound', 'local': 'any',
+            'remote': '10.0.0.0/8'}),
+        'acl_delete_weight': req('acl-delete', port='p1', if_exists=True,
+                                 config={'extended': True, 'weight': 100}),
+        'acl_list': req('acl-list', port='p1'),
+        'mirror_add': req('mirror-add', switch='sw0', name='m9', config={
+            'output': 'p2', 'select_all': False, 'select_src': ['p1'],
+            'select_dst': ['h0'], 'select_vlans': '5,7-9'}),
+        'mirror_delete': req('mirror-delete', name='m0'),
+        'mirror_list': req('mirror-list', switch='sw0'),
+        'ext_add': req('extension-add', switch='sw0', name='x9', config={
+            'type': 'filter', 'module': '/usr/lib/hvnet/x.so', 'args': 'a=1',
+            'enabled': True}),
+        'ext_enable_conflict': req('extension-enable', switch='sw0', name='c0'),
+        'ext_disable': req('extension-disable', switch='sw0', name='f0'),
+        'ext_delete': req('extension-delete', switch='sw0', name='f0'),
+        'ext_list': req('extension-list'),
+        'stats': req('stats', port='p1'),
+        'capture_start': req('capture-start', port='p1',
+                             config={'direction': 'both', 'count': 10, 'snaplen': 128}),
+        'capture_stop': req('capture-stop', port='p1'),
+        # Near misses.
+        'bad_trailing_comma': b'{"op":"show",}',
+        'bad_duplicate_key': b'{"op":"show","op":"show"}',
+        'bad_unknown_field': b'{"op":"show","frob":1}',
+        'bad_escape_nul': b'{"op":"show","switch":"a\\u0000"}',
+        'bad_surrogate': b'{"op":"show","switch":"\\ud800"}',
+        'bad_utf8': b'{"op":"show","switch":"\xc0\xaf"}',
+        'bad_number': b'{"op":"switch-set","switch":"sw0","config":{"aging_s":01}}',
+        'bad_deep': b'[' * 40 + b']' * 40,
+        'bad_vlan_list': req('port-vlan', port='p1',
+                             config={'mode': 'trunk', 'allowed': '4000-5000'}),
+        'bad_host_bits': req('acl-add', port='p1', config={
+            'action': 'deny', 'direction': 'inbound', 'remote': '10.0.0.1/8'}),
+        # Replies, for vswitchctl's decoder.
+        'reply_ok': b'{"ok":true,"changed":true}',
+        'reply_error': b'{"ok":false,"error":"ENOENT","errno":2,"why":"port p9 does not exist"}',
+        'reply_show': json.dumps({'ok': True, 'changed': False, 'result': {'switches': [{
+            'name': 'sw0', 'type': 'internal', 'fdb_size': 0, 'aging_s': 0,
+            'ports': [{'name': 'p1', 'kind': 'vnic', 'devargs': 'a',
+                       'vlan': {'mode': 'access', 'vlan': 5},
+                       'security': {'mac_spoof_guard': True}, 'qos': {'max_bps': 5},
+                       'acls': [{'extended': False, 'action': 'deny', 'direction': 'inbound',
+                                 'local': 'any', 'remote': '10.0.0.0/8'}]}],
+            'mirrors': [{'name': 'm', 'output': 'p1', 'select_all': True,
+                         'select_src': [], 'select_dst': []}],
+            'extensions': [{'name': 'e', 'type': 'filter', 'module': 'm', 'args': '',
+                            'enabled': True}]}]}}, separators=(',', ':')).encode(),
+        'reply_stats': b'{"ok":true,"changed":false,"result":{"stats":[{"port":"p1",'
+                       b'"switch":"sw0","attached":true,"counters":{"rx_packets":5}}]}}',
+    }
+    return s
+
+
 TARGETS = {
     'fuzz_vmbus_ring': ring_seeds,
     'fuzz_vmbus_msg': msg_seeds,
     'fuzz_rndis_pkt': rndis_seeds,
     'fuzz_netvsp': netvsp_seeds,
+    'fuzz_vsw_request': vsw_seeds,
 }
 
 
