@@ -479,8 +479,9 @@ static int acl_addr(struct build *b, enum opt_id mac_opt, enum opt_id ip_opt,
 	return 0;
 }
 
-static const uint64_t acl_ext_opts = B(OPT_PROTOCOL) | B(OPT_LOCAL_PORT) | B(OPT_REMOTE_PORT) |
-				     B(OPT_STATEFUL) | B(OPT_IDLE_TIMEOUT);
+/* The options only an extended (5-tuple) ACL takes. */
+#define ACL_EXT_OPTS (B(OPT_PROTOCOL) | B(OPT_LOCAL_PORT) | B(OPT_REMOTE_PORT) | \
+		      B(OPT_STATEFUL) | B(OPT_IDLE_TIMEOUT))
 
 static int build_port_acl(struct build *b)
 {
@@ -515,7 +516,7 @@ static int build_port_acl(struct build *b)
 		a->weight = (uint16_t)v;
 	} else {
 		for (int o = 0; o < OPT_COUNT_; o++)
-			if ((acl_ext_opts & B(o)) && has(b, (enum opt_id)o))
+			if ((ACL_EXT_OPTS & B(o)) && has(b, (enum opt_id)o))
 				return fail(b, "--%s makes an extended ACL, which needs --weight",
 					    opts[o].name);
 	}
@@ -694,9 +695,7 @@ static int build_capture_start(struct build *b)
 
 #define PORT_KIND_OPTS (B(OPT_VNIC) | B(OPT_UPLINK) | B(OPT_INTERNAL) | B(OPT_DEVARGS) | B(OPT_MAC))
 #define ACL_OPTS (B(OPT_ACTION) | B(OPT_DIRECTION) | B(OPT_LOCAL_MAC) | B(OPT_REMOTE_MAC) | \
-		  B(OPT_LOCAL_IP) | B(OPT_REMOTE_IP) | B(OPT_WEIGHT) | acl_ext_opts_m)
-#define acl_ext_opts_m (B(OPT_PROTOCOL) | B(OPT_LOCAL_PORT) | B(OPT_REMOTE_PORT) | \
-			B(OPT_STATEFUL) | B(OPT_IDLE_TIMEOUT))
+		  B(OPT_LOCAL_IP) | B(OPT_REMOTE_IP) | B(OPT_WEIGHT) | ACL_EXT_OPTS)
 
 static const struct vsw_verb verbs[] = {
 	{ "switch", "create", "switch create", VSW_OP_SWITCH_CREATE,
