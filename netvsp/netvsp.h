@@ -98,6 +98,12 @@ struct netvsp_stats {
 	bool rndis_ready;
 };
 
+/* The largest packet (descriptor included) a guest may write to a vNIC's
+ * channel: larger ones are dropped unanswered and counted in bad_msgs,
+ * wherever they lie in the ring (they do not fit its bounce buffer). No
+ * Linux guest comes near it. */
+uint32_t netvsp_max_guest_packet(void);
+
 /* Sums over the queues; counters are read without stopping the pollers. */
 void netvsp_nic_stats(const struct netvsp_nic *nic, struct netvsp_stats *out);
 

@@ -268,6 +268,11 @@ static void on_subchannel(struct nvsp_chan *c, const struct vmbus_pkt *p, const 
 	}
 }
 
+uint32_t netvsp_max_guest_packet(void)
+{
+	return NVSP_MAX_GUEST_PKT;
+}
+
 int nvsp_handle_packet(struct nvsp_chan *c, const struct vmbus_pkt *p)
 {
 	struct netvsp_nic *nic = c->nic;
