@@ -61,6 +61,7 @@
 #include <rte_udp.h>
 
 #include "netvsc/netvsc_port.h"
+#include "common/hvn_proc.h"
 
 #define BURST          32u
 #define MAX_QUEUES     8u
@@ -130,22 +131,6 @@ static double now_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-/* Peak resident set (VmHWM) in KiB, or -1. */
-static long peak_rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmHWM: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 /* Involuntary context switches so far: how often another task took our
@@ -306,7 +291,7 @@ static int run_tx(struct bench *b)
 	       "\"queues\":%u,\"sent\":%" PRIu64 ",\"tx_full_bursts\":%" PRIu64 ","
 	       "\"seconds\":%.3f,\"stopped_by\":\"%s\",\"preempted\":%ld,\"rss_kib\":%ld}\n",
 	       b->o.name, b->o.size, b->nq, sent, b->tx_full, now_s() - t_start, stop,
-	       preempted(), peak_rss_kib());
+	       preempted(), hvn_proc_status_kib("VmHWM"));
 	fflush(stdout);
 	for (q = 0; q < b->nq; q++)
 		for (i = 0; i < BURST; i++) {
@@ -434,7 +419,7 @@ static int run_rx(struct bench *b)
 	       ",\"lost\":%" PRIu64 ",\"reordered\":%" PRIu64 ",\"bad\":%" PRIu64
 	       ",\"hellos\":%" PRIu64 ",\"preempted\":%ld,\"rss_kib\":%ld}\n",
 	       b->frames - base_frames, b->bytes - base_bytes, b->frames, b->lost, b->reordered,
-	       b->bad, b->hellos, preempted() - pre0, peak_rss_kib());
+	       b->bad, b->hellos, preempted() - pre0, hvn_proc_status_kib("VmHWM"));
 	fflush(stdout);
 	return b->bad == 0 ? 0 : 1;
 }

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/hvn_proc.h"
 #include "hv/hv.h"
 #include "hv/hv_acpi.h"
 #include "hv/hv_boot.h"
@@ -273,21 +274,11 @@ static void print_stats(struct hv_partition *p, struct hv_vmbus *vb)
  * the shared memfd and shows up as RssShmem, reported apart. */
 static void print_memory(struct hv_partition *p)
 {
-	char line[128];
-	FILE *f = fopen("/proc/self/status", "r");
-	unsigned long anon = 0, file = 0, shmem = 0, hwm = 0;
+	long anon = hvn_proc_status_kib("RssAnon"), file = hvn_proc_status_kib("RssFile");
 
-	if (!f)
-		return;
-	while (fgets(line, sizeof(line), f)) {
-		sscanf(line, "RssAnon: %lu", &anon);
-		sscanf(line, "RssFile: %lu", &file);
-		sscanf(line, "RssShmem: %lu", &shmem);
-		sscanf(line, "VmHWM: %lu", &hwm);
-	}
-	fclose(f);
-	fprintf(stderr, "hv: memory: worker %lu KiB (anon %lu, file %lu), guest RAM touched "
-			"%lu KiB, peak RSS %lu KiB\n", anon + file, anon, file, shmem, hwm);
+	fprintf(stderr, "hv: memory: worker %ld KiB (anon %ld, file %ld), guest RAM touched "
+			"%ld KiB, peak RSS %ld KiB\n", anon + file, anon, file,
+		hvn_proc_status_kib("RssShmem"), hvn_proc_status_kib("VmHWM"));
 	fprintf(stderr, "hv: first guest exit at monotonic %llu ns\n",
 		(unsigned long long)hv_partition_first_exit_ns(p));
 }

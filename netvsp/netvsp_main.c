@@ -32,6 +32,7 @@
 #include <rte_rcu_qsbr.h>
 
 #include "netvsp/netvsp.h"
+#include "common/hvn_proc.h"
 #include "netvsp/netvsp_pair.h"
 #include "vmbus/vmbus_sock.h"
 
@@ -90,21 +91,6 @@ static void report_heap(struct host *h, bool force)
 	       "%u queue(s)\n", (unsigned long long)(libc + dpdk), (unsigned long long)libc,
 	       (unsigned long long)dpdk, up, queues);
 	fflush(stdout);
-}
-
-static long peak_rss_kib(void)
-{
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	long v = -1;
-
-	if (f == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), f) != NULL)
-		if (sscanf(line, "VmHWM: %ld kB", &v) == 1)
-			break;
-	fclose(f);
-	return v;
 }
 
 static void print_nic(struct netvsp_nic *nic)
@@ -287,7 +273,8 @@ int main(int argc, char **argv)
 	hvn_store_release(&h->pg.fwd.stop, true);
 	rte_eal_mp_wait_lcore();
 	netvsp_host_destroy(h->nh);
-	printf("netvsp: %u partition(s) served, peak RSS %ld KiB\n", h->added, peak_rss_kib());
+	printf("netvsp: %u partition(s) served, peak RSS %ld KiB\n", h->added,
+	       hvn_proc_status_kib("VmHWM"));
 	rte_eal_cleanup();
 	free(h);
 	return 0;

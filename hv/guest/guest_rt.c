@@ -48,6 +48,19 @@ int memcmp(const void *a, const void *b, size_t n)
 {
 	const uint8_t *x = a, *y = b;
 
+	/* Whole words while they match: a byte loop costs eight times the
+	 * emulated instructions. */
+	while (n >= 8) {
+		uint64_t u, v;
+
+		__builtin_memcpy(&u, x, 8);
+		__builtin_memcpy(&v, y, 8);
+		if (u != v)
+			break;
+		x += 8;
+		y += 8;
+		n -= 8;
+	}
 	for (; n; n--, x++, y++)
 		if (*x != *y)
 			return *x - *y;
