@@ -85,6 +85,18 @@ static int find_port(struct vsw_daemon *d, const char *name)
 	return -1;
 }
 
+/* The configuration the datapath gets: a vNIC's MAC is netVSP's when
+ * the operator gave none (the spoofing guard compares against it). */
+static struct vsw_port_cfg dp_cfg(const struct vsw_port_cfg *cfg, const uint8_t vnic_mac[6])
+{
+	static const uint8_t zero[6];
+	struct vsw_port_cfg c = *cfg;
+
+	if (c.kind == VSW_PORT_VNIC && !memcmp(c.sec.mac, zero, 6))
+		memcpy(c.sec.mac, vnic_mac, 6);
+	return c;
+}
+
 /* ---- vNICs: partitions come and go on their own ---- */
 
 _Static_assert(sizeof(struct vsw_port_stats) % sizeof(uint64_t) == 0,
@@ -153,7 +165,11 @@ static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_serv
 			name, strerror(-rc));
 		return rc;
 	}
-	rc = vsw_dp_port_add(d->sw[p->sw].dp, netvsp_nic_port(p->nic), &p->cfg);
+	{
+		struct vsw_port_cfg c = dp_cfg(&p->cfg, p->mac);
+
+		rc = vsw_dp_port_add(d->sw[p->sw].dp, netvsp_nic_port(p->nic), &c);
+	}
 	if (rc < 0) {
 		fprintf(stderr, "vswitchd: port %s: switch %s is full\n", p->cfg.name,
 			p->cfg.sw);
@@ -403,7 +419,9 @@ int vsw_daemon_port_set(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 		return -EINVAL;
 	}
 	if (p->dp_idx >= 0) {
-		rc = vsw_dp_port_set(d->sw[p->sw].dp, p->dp_idx, c);
+		struct vsw_port_cfg dc = dp_cfg(c, p->mac);
+
+		rc = vsw_dp_port_set(d->sw[p->sw].dp, p->dp_idx, &dc);
 		if (rc) {
 			snprintf(why, len, "port %s: %s", c->name, strerror(-rc));
 			return rc;

@@ -6,6 +6,7 @@
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_ether.h>
+#include <rte_ip.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
 #include <rte_rcu_qsbr.h>
@@ -29,6 +30,8 @@ struct dp_port {
 	uint32_t macs;               /* learned MACs of generation macs_gen */
 	uint16_t tx_n;
 	struct rte_mbuf *tx[DP_TXQ];
+	uint32_t storm_sec;          /* the second storm_count counts in */
+	uint64_t storm_count;
 	struct vsw_port_stats st;
 } hvn_aligned(HVN_CACHE_LINE);
 
@@ -54,6 +57,10 @@ static const char *const drop_names[VSW_DROP_REASONS] = {
 	[VSW_DROP_NO_PORT] = "no-port",
 	[VSW_DROP_TX_FULL] = "tx-full",
 	[VSW_DROP_NOMBUF] = "no-mbuf",
+	[VSW_DROP_MAC_SPOOF] = "mac-spoof",
+	[VSW_DROP_DHCP_GUARD] = "dhcp-guard",
+	[VSW_DROP_ROUTER_GUARD] = "router-guard",
+	[VSW_DROP_STORM] = "storm",
 };
 
 const char *vsw_drop_name(enum vsw_drop d)
@@ -344,6 +351,92 @@ bad:
 	return -1;
 }
 
+/* The L3/L4 header after the (untagged) Ethernet header, for the DHCP
+ * and router guards: IPv4 (first fragments) and IPv6 without extension
+ * headers, which is how DHCP, DHCPv6, RAs and redirects travel. *proto
+ * gets the L4 protocol; NULL when there is no such header in the first
+ * segment. */
+static const uint8_t *l4_header(const struct rte_mbuf *m, uint8_t *proto, bool *v6)
+{
+	const uint8_t *p = rte_pktmbuf_mtod(m, const uint8_t *);
+	uint32_t len = m->data_len, ihl;
+	uint16_t et;
+
+	if (len < RTE_ETHER_HDR_LEN + 20)
+		return NULL;
+	et = (uint16_t)(p[12] << 8 | p[13]);
+	p += RTE_ETHER_HDR_LEN;
+	len -= RTE_ETHER_HDR_LEN;
+	if (et == RTE_ETHER_TYPE_IPV4) {
+		ihl = (p[0] & 0xfu) * 4u;
+		/* A later fragment carries no L4 header. */
+		if ((p[0] >> 4) != 4 || ihl < 20 || ihl + 8 > len || ((p[6] & 0x1f) | p[7]))
+			return NULL;
+		*proto = p[9];
+		*v6 = false;
+		return p + ihl;
+	}
+	if (et == RTE_ETHER_TYPE_IPV6 && len >= 40 + 8 && (p[0] >> 4) == 6) {
+		*proto = p[6];
+		*v6 = true;
+		return p + 40;
+	}
+	return NULL;
+}
+
+/* Hyper-V's port guards (Set-VMNetworkAdapter, reference
+ * vswitch-vmq-sriov-e1000.md §1.1), on what a port sends into the switch.
+ * Returns the drop reason or VSW_DROP_REASONS to let the frame pass. */
+static enum vsw_drop guard(const struct vsw_port_cfg *c, const struct rte_mbuf *m)
+{
+	const struct rte_ether_hdr *eh = rte_pktmbuf_mtod(m, const struct rte_ether_hdr *);
+	const uint8_t *l4;
+	uint8_t proto;
+	bool v6;
+
+	if (c->sec.mac_spoof_guard && memcmp(eh->src_addr.addr_bytes, c->sec.mac, 6))
+		return VSW_DROP_MAC_SPOOF;
+	if (!c->sec.dhcp_guard && !c->sec.router_guard)
+		return VSW_DROP_REASONS;
+	l4 = l4_header(m, &proto, &v6);
+	if (!l4)
+		return VSW_DROP_REASONS;
+	if (c->sec.dhcp_guard && proto == IPPROTO_UDP) {
+		uint16_t sport = (uint16_t)(l4[0] << 8 | l4[1]);
+
+		/* Servers and relays answer from 67 (RFC 2131) or 547 (RFC 8415). */
+		if ((!v6 && sport == 67) || (v6 && sport == 547))
+			return VSW_DROP_DHCP_GUARD;
+	}
+	if (c->sec.router_guard) {
+		/* ICMPv6 Router Advertisement 134 and Redirect 137 (RFC 4861);
+		 * ICMP Redirect 5 (RFC 792). */
+		if (v6 && proto == IPPROTO_ICMPV6 && (l4[0] == 134 || l4[0] == 137))
+			return VSW_DROP_ROUTER_GUARD;
+		if (!v6 && proto == IPPROTO_ICMP && l4[0] == 5)
+			return VSW_DROP_ROUTER_GUARD;
+	}
+	return VSW_DROP_REASONS;
+}
+
+/* Broadcast, multicast and unknown unicast a port may send per second;
+ * the excess of each second is dropped (StormLimit). */
+static bool storm_ok(struct dp_port *p, const struct vsw_port_cfg *c, uint32_t now)
+{
+	if (!c->sec.storm_limit_pps)
+		return true;
+	if (p->storm_sec != now) {
+		p->storm_sec = now;
+		p->storm_count = 0;
+	}
+	if (p->storm_count >= c->sec.storm_limit_pps) {
+		p->st.drops[VSW_DROP_STORM]++;
+		return false;
+	}
+	p->storm_count++;
+	return true;
+}
+
 static bool learn(struct vsw_dp *dp, uint32_t in, struct dp_port *p, const struct vsw_port_cfg *c,
 		  uint64_t key, uint32_t now)
 {
@@ -396,6 +489,7 @@ static void process(struct vsw_dp *dp, uint32_t in, struct rte_mbuf **pkts, uint
 	uint64_t dkey[DP_BURST];
 	int vlan[DP_BURST];
 	uint16_t pcp[DP_BURST];
+	bool has_guards = c->sec.mac_spoof_guard || c->sec.dhcp_guard || c->sec.router_guard;
 
 	/* Classify the burst and prefetch each destination's bucket, so the
 	 * lookups below find their lines in cache. */
@@ -427,6 +521,15 @@ static void process(struct vsw_dp *dp, uint32_t in, struct rte_mbuf **pkts, uint
 			rte_pktmbuf_free(m);
 			continue;
 		}
+		if (hvn_unlikely(has_guards)) {
+			enum vsw_drop why = guard(c, m);
+
+			if (why != VSW_DROP_REASONS) {
+				p->st.drops[why]++;
+				rte_pktmbuf_free(m);
+				continue;
+			}
+		}
 		if (!learn(dp, in, p, c, vsw_fdb_key(eh->src_addr.addr_bytes, (uint16_t)vlan[i]),
 			   now)) {
 			rte_pktmbuf_free(m);
@@ -434,7 +537,10 @@ static void process(struct vsw_dp *dp, uint32_t in, struct rte_mbuf **pkts, uint
 		}
 		if (rte_is_multicast_ether_addr(&eh->dst_addr) ||
 		    !(e = vsw_fdb_lookup(&dp->fdb, dkey[i]))) {
-			flood(dp, in, m, (uint16_t)vlan[i], pcp[i]);
+			if (storm_ok(p, c, now))
+				flood(dp, in, m, (uint16_t)vlan[i], pcp[i]);
+			else
+				rte_pktmbuf_free(m);
 			continue;
 		}
 		{
@@ -445,9 +551,13 @@ static void process(struct vsw_dp *dp, uint32_t in, struct rte_mbuf **pkts, uint
 				rte_pktmbuf_free(m);
 			} else if (hvn_unlikely(e->gen != hvn_load_acquire(&d->gen) ||
 						!hvn_load_acquire(&d->port))) {
-				/* Its port went away or changed VLANs: forget it. */
+				/* Its port went away or changed VLANs: forget it,
+				 * and the frame is unknown unicast again. */
 				vsw_fdb_remove(&dp->fdb, e);
-				flood(dp, in, m, (uint16_t)vlan[i], pcp[i]);
+				if (storm_ok(p, c, now))
+					flood(dp, in, m, (uint16_t)vlan[i], pcp[i]);
+				else
+					rte_pktmbuf_free(m);
 			} else {
 				tx_enqueue(d, m, (uint16_t)vlan[i], pcp[i]);
 			}

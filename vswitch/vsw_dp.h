@@ -33,6 +33,10 @@ enum vsw_drop {
 	VSW_DROP_NO_PORT,        /* flood with nowhere to go */
 	VSW_DROP_TX_FULL,        /* the egress port did not take it */
 	VSW_DROP_NOMBUF,         /* no mbuf to copy a flooded frame */
+	VSW_DROP_MAC_SPOOF,      /* source MAC is not the port's (spoofing guard) */
+	VSW_DROP_DHCP_GUARD,     /* a DHCP server message from a guarded port */
+	VSW_DROP_ROUTER_GUARD,   /* a router advertisement or redirect from a guarded port */
+	VSW_DROP_STORM,          /* over the port's broadcast/multicast/unknown-unicast limit */
 	VSW_DROP_REASONS
 };
 
@@ -65,9 +69,10 @@ int vsw_dp_create(const struct vsw_dp_config *cfg, struct vsw_dp **out);
 /* No port may remain; the lcore must have stopped polling. */
 void vsw_dp_destroy(struct vsw_dp *dp);
 
-/* Add a port with its configuration (vlan, security.mac_limit are used
- * now; the rest of the policy is carried for later). Returns the port's
- * index (>= 0) or -errno. Control thread. */
+/* Add a port with its configuration: VLAN mode, the MAC spoofing, DHCP
+ * and router guards, the storm limit and the MAC limit are enforced;
+ * bandwidth (qos) is carried for later. Returns the port's index (>= 0) or
+ * -errno. Control thread. */
 int vsw_dp_port_add(struct vsw_dp *dp, struct hvn_port *port, const struct vsw_port_cfg *cfg);
 /* Change a port's configuration; its learned MACs are flushed when its
  * VLAN setting changes. Control thread. */

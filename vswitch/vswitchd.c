@@ -31,26 +31,23 @@
 /* ---- the datapath's side of a change ---- */
 
 /* Policy the datapath does not enforce yet is refused, not stored and
- * ignored: an operator must never believe a guard is on when it is not. */
+ * ignored: an operator must never believe a limit is on when it is not. */
 static int unenforced(const struct vsw_port_cfg *p, char *why, size_t len)
 {
-	const char *what = NULL;
+	static const uint8_t zero[6];
 
-	if (p->sec.mac_spoof_guard)
-		what = "the MAC spoofing guard";
-	else if (p->sec.dhcp_guard)
-		what = "the DHCP guard";
-	else if (p->sec.router_guard)
-		what = "the router guard";
-	else if (p->sec.storm_limit_pps)
-		what = "the storm limit";
-	else if (p->qos.max_bps || p->qos.min_weight)
-		what = "bandwidth limits";
-	if (!what)
-		return 0;
-	snprintf(why, len, "port %s: %s is not enforced by this vswitchd's datapath yet; "
-		 "nothing was changed", p->name, what);
-	return -EOPNOTSUPP;
+	if (p->qos.max_bps || p->qos.min_weight) {
+		snprintf(why, len, "port %s: bandwidth limits are not enforced by this vswitchd's "
+			 "datapath yet; nothing was changed", p->name);
+		return -EOPNOTSUPP;
+	}
+	/* A vNIC's own MAC is known; another port's must be given. */
+	if (p->sec.mac_spoof_guard && p->kind != VSW_PORT_VNIC && !memcmp(p->sec.mac, zero, 6)) {
+		snprintf(why, len, "port %s: the MAC spoofing guard needs the port's MAC "
+			 "(vswitchctl port security %s --mac MAC)", p->name, p->name);
+		return -EINVAL;
+	}
+	return 0;
 }
 
 static int purge_switch(struct vsw_daemon *d, const struct vsw_change *c,

@@ -5,6 +5,7 @@
  * removal, aging; and the MAC table alone against a reference model. */
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 
 #include <rte_eal.h>
 #include <rte_eth_ring.h>
@@ -85,7 +86,7 @@ static void poll_dp(void)
 }
 
 /* A frame on port 'from's wire: dst, src (last byte), optional tag. */
-static void send(int from, uint8_t dst_last, uint8_t src_last, int tag, uint16_t len)
+static void wire_send(int from, uint8_t dst_last, uint8_t src_last, int tag, uint16_t len)
 {
 	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
 	uint8_t *p;
@@ -119,7 +120,7 @@ static void send(int from, uint8_t dst_last, uint8_t src_last, int tag, uint16_t
 }
 
 /* Frames port i put on its wire: count; *tag = tag of the last one (-1 none). */
-static unsigned int recv(int i, int *tag, uint8_t *src_last)
+static unsigned int wire_recv(int i, int *tag, uint8_t *src_last)
 {
 	void *objs[64];
 	unsigned int n = rte_ring_dequeue_burst(wire_out[i], objs, 64, NULL);
@@ -142,7 +143,7 @@ static void drain_all(void)
 	int tag;
 
 	for (int i = 0; i < NPORTS; i++)
-		while (recv(i, &tag, NULL))
+		while (wire_recv(i, &tag, NULL))
 			;
 }
 
@@ -171,38 +172,38 @@ static void learning_and_flooding(void)
 	int tag;
 
 	new_switch(c, 300);
-	send(0, 0x0b, 0x0a, -1, 64);   /* A -> B, B unknown: flood */
+	wire_send(0, 0x0b, 0x0a, -1, 64);   /* A -> B, B unknown: flood */
 	poll_dp();
-	T_EQ(recv(0, &tag, NULL), 0);
+	T_EQ(wire_recv(0, &tag, NULL), 0);
 	for (int i = 1; i < NPORTS; i++)
-		T_EQ(recv(i, &tag, NULL), 1);
-	send(1, 0x0a, 0x0b, -1, 64);   /* B -> A: A is on port 0 */
+		T_EQ(wire_recv(i, &tag, NULL), 1);
+	wire_send(1, 0x0a, 0x0b, -1, 64);   /* B -> A: A is on port 0 */
 	poll_dp();
-	T_EQ(recv(0, &tag, NULL), 1);
-	T_EQ(recv(2, &tag, NULL), 0);
-	T_EQ(recv(3, &tag, NULL), 0);
-	send(0, 0x0b, 0x0a, -1, 64);   /* A -> B: now known */
+	T_EQ(wire_recv(0, &tag, NULL), 1);
+	T_EQ(wire_recv(2, &tag, NULL), 0);
+	T_EQ(wire_recv(3, &tag, NULL), 0);
+	wire_send(0, 0x0b, 0x0a, -1, 64);   /* A -> B: now known */
 	poll_dp();
-	T_EQ(recv(1, &tag, NULL), 1);
-	T_EQ(recv(2, &tag, NULL), 0);
-	send(2, 0xff, 0x0c, -1, 64);   /* broadcast floods */
+	T_EQ(wire_recv(1, &tag, NULL), 1);
+	T_EQ(wire_recv(2, &tag, NULL), 0);
+	wire_send(2, 0xff, 0x0c, -1, 64);   /* broadcast floods */
 	poll_dp();
-	T_EQ(recv(0, &tag, NULL) + recv(1, &tag, NULL) + recv(3, &tag, NULL), 3);
-	T_EQ(recv(2, &tag, NULL), 0);
+	T_EQ(wire_recv(0, &tag, NULL) + wire_recv(1, &tag, NULL) + wire_recv(3, &tag, NULL), 3);
+	T_EQ(wire_recv(2, &tag, NULL), 0);
 	/* A moves to port 3: B's frames follow it. */
-	send(3, 0x0b, 0x0a, -1, 64);
+	wire_send(3, 0x0b, 0x0a, -1, 64);
 	poll_dp();
 	drain_all();
-	send(1, 0x0a, 0x0b, -1, 64);
+	wire_send(1, 0x0a, 0x0b, -1, 64);
 	poll_dp();
-	T_EQ(recv(3, &tag, NULL), 1);
-	T_EQ(recv(0, &tag, NULL), 0);
+	T_EQ(wire_recv(3, &tag, NULL), 1);
+	T_EQ(wire_recv(0, &tag, NULL), 0);
 	/* Removing B's port: B's MAC resolves to nobody, frames flood. */
 	T_EQ(vsw_dp_port_del(dp, pidx[1]), 0);
 	pidx[1] = -1;
-	send(0, 0x0b, 0x0d, -1, 64);
+	wire_send(0, 0x0b, 0x0d, -1, 64);
 	poll_dp();
-	T_EQ(recv(2, &tag, NULL) + recv(3, &tag, NULL), 2);
+	T_EQ(wire_recv(2, &tag, NULL) + wire_recv(3, &tag, NULL), 2);
 	end_switch();
 }
 
@@ -221,41 +222,41 @@ static void vlans(void)
 	c[2].vlan.allowed[0] = 1ull << 10 | 1ull << 20 | 1ull << 21;
 	new_switch(c, 300);
 	/* From access 10: only the trunk, tagged 10; never VLAN 20 or untagged. */
-	send(0, 0xff, 0x01, -1, 64);
+	wire_send(0, 0xff, 0x01, -1, 64);
 	poll_dp();
-	T_EQ(recv(2, &tag, NULL), 1);
+	T_EQ(wire_recv(2, &tag, NULL), 1);
 	T_EQ(tag, 10);
-	T_EQ(recv(1, &tag, NULL), 0);
-	T_EQ(recv(3, &tag, NULL), 0);
+	T_EQ(wire_recv(1, &tag, NULL), 0);
+	T_EQ(wire_recv(3, &tag, NULL), 0);
 	/* Tagged 20 from the trunk: to access 20, untagged. */
-	send(2, 0xff, 0x02, 20, 64);
+	wire_send(2, 0xff, 0x02, 20, 64);
 	poll_dp();
-	T_EQ(recv(1, &tag, NULL), 1);
+	T_EQ(wire_recv(1, &tag, NULL), 1);
 	T_EQ(tag, -1);
-	T_EQ(recv(0, &tag, NULL), 0);
+	T_EQ(wire_recv(0, &tag, NULL), 0);
 	/* Untagged on the trunk is the native VLAN 30: nobody else is in it. */
-	send(2, 0xff, 0x03, -1, 64);
+	wire_send(2, 0xff, 0x03, -1, 64);
 	poll_dp();
-	T_EQ(recv(0, &tag, NULL) + recv(1, &tag, NULL) + recv(3, &tag, NULL), 0);
+	T_EQ(wire_recv(0, &tag, NULL) + wire_recv(1, &tag, NULL) + wire_recv(3, &tag, NULL), 0);
 	T_EQ(drops(2, VSW_DROP_NO_PORT), 1);
 	/* Refused: a tag on an access port, a VLAN the trunk does not allow,
 	 * VID 4095. A priority tag (VID 0) on an access port is accepted. */
-	send(0, 0xff, 0x04, 10, 64);
-	send(2, 0xff, 0x05, 99, 64);
-	send(2, 0xff, 0x06, 4095, 64);
+	wire_send(0, 0xff, 0x04, 10, 64);
+	wire_send(2, 0xff, 0x05, 99, 64);
+	wire_send(2, 0xff, 0x06, 4095, 64);
 	poll_dp();
 	T_EQ(drops(0, VSW_DROP_BAD_VLAN), 1);
 	T_EQ(drops(2, VSW_DROP_BAD_VLAN), 2);
-	send(0, 0xff, 0x07, 0, 64);
+	wire_send(0, 0xff, 0x07, 0, 64);
 	poll_dp();
-	T_EQ(recv(2, &tag, NULL), 1);
+	T_EQ(wire_recv(2, &tag, NULL), 1);
 	T_EQ(tag, 10);
 	/* Reconfiguring port 1 to VLAN 10 moves it into port 0's domain. */
 	c[1].vlan.access_vlan = 10;
 	T_EQ(vsw_dp_port_set(dp, pidx[1], &c[1]), 0);
-	send(0, 0xff, 0x08, -1, 64);
+	wire_send(0, 0xff, 0x08, -1, 64);
 	poll_dp();
-	T_EQ(recv(1, &tag, NULL), 1);
+	T_EQ(wire_recv(1, &tag, NULL), 1);
 	end_switch();
 }
 
@@ -267,9 +268,9 @@ static void malformed_and_limits(void)
 
 	c[0].sec.mac_limit = 2;
 	new_switch(c, 300);
-	send(0, 0xff, 0x01, -1, 10);          /* runt */
-	send(0, 0xff, 0x01, 100, 16);         /* a tag cut short */
-	send(0, 0xff, 0x01, -1, 1600);        /* giant */
+	wire_send(0, 0xff, 0x01, -1, 10);          /* runt */
+	wire_send(0, 0xff, 0x01, 100, 16);         /* a tag cut short */
+	wire_send(0, 0xff, 0x01, -1, 1600);        /* giant */
 	poll_dp();
 	T_EQ(drops(0, VSW_DROP_RUNT), 2);
 	T_EQ(drops(0, VSW_DROP_GIANT), 1);
@@ -284,15 +285,15 @@ static void malformed_and_limits(void)
 	poll_dp();
 	T_EQ(drops(0, VSW_DROP_BAD_SRC), 1);
 	/* MAC limit 2: the third source is dropped, known ones still pass. */
-	send(0, 0xff, 0x11, -1, 64);
-	send(0, 0xff, 0x12, -1, 64);
-	send(0, 0xff, 0x13, -1, 64);
-	send(0, 0xff, 0x11, -1, 64);
+	wire_send(0, 0xff, 0x11, -1, 64);
+	wire_send(0, 0xff, 0x12, -1, 64);
+	wire_send(0, 0xff, 0x13, -1, 64);
+	wire_send(0, 0xff, 0x11, -1, 64);
 	poll_dp();
 	T_EQ(drops(0, VSW_DROP_MAC_LIMIT), 1);
-	T_EQ(recv(1, &tag, NULL), 3);
+	T_EQ(wire_recv(1, &tag, NULL), 3);
 	/* Destination on the ingress port. */
-	send(0, 0x11, 0x12, -1, 64);
+	wire_send(0, 0x11, 0x12, -1, 64);
 	poll_dp();
 	T_EQ(drops(0, VSW_DROP_SAME_PORT), 1);
 	end_switch();
@@ -306,7 +307,7 @@ static void aging(void)
 	int tag;
 
 	new_switch(c, 1);
-	send(0, 0xff, 0x21, -1, 64);
+	wire_send(0, 0xff, 0x21, -1, 64);
 	poll_dp();
 	vsw_dp_stats(dp, &st);
 	T_EQ(st.fdb_entries, 1);
@@ -316,9 +317,111 @@ static void aging(void)
 	vsw_dp_stats(dp, &st);
 	T_EQ(st.fdb_entries, 0);
 	T_EQ(st.fdb_aged, 1);
-	send(1, 0x21, 0x22, -1, 64);    /* forgotten: floods again */
+	wire_send(1, 0x21, 0x22, -1, 64);    /* forgotten: floods again */
 	poll_dp();
-	T_EQ(recv(0, &tag, NULL) + recv(2, &tag, NULL) + recv(3, &tag, NULL), 3);
+	T_EQ(wire_recv(0, &tag, NULL) + wire_recv(2, &tag, NULL) + wire_recv(3, &tag, NULL), 3);
+	end_switch();
+}
+
+/* A frame from raw bytes: Ethernet header (dst broadcast, src last byte
+ * 'src_last'), EtherType, then 'l3' as given, padded to 64 bytes. */
+static void send_l3(int from, uint8_t src_last, uint16_t ethertype, const uint8_t *l3,
+		    uint16_t l3len)
+{
+	struct rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	uint16_t len = (uint16_t)(14 + l3len < 64 ? 64 : 14 + l3len);
+	uint8_t *p;
+
+	T_ASSERT(m);
+	p = (uint8_t *)rte_pktmbuf_append(m, len);
+	memset(p, 0, len);
+	memset(p, 0xff, 6);
+	p[6] = 0x02;
+	p[11] = src_last;
+	p[12] = (uint8_t)(ethertype >> 8);
+	p[13] = (uint8_t)ethertype;
+	memcpy(p + 14, l3, l3len);
+	T_EQ(rte_ring_enqueue(wire_in[from], m), 0);
+}
+
+/* IPv4 with 'proto' and the first bytes of its L4 header. */
+static void send_ip4(int from, uint8_t src_last, uint8_t proto, const uint8_t *l4, uint16_t l4len)
+{
+	uint8_t b[64] = { 0x45, 0, 0, (uint8_t)(20 + l4len), 0, 0, 0, 0, 64, proto };
+
+	memcpy(b + 20, l4, l4len);
+	send_l3(from, src_last, 0x0800, b, (uint16_t)(20 + l4len));
+}
+
+static void send_ip6(int from, uint8_t src_last, uint8_t next, const uint8_t *l4, uint16_t l4len)
+{
+	uint8_t b[96] = { 0x60, 0, 0, 0, 0, (uint8_t)l4len, next, 255 };
+
+	memcpy(b + 40, l4, l4len);
+	send_l3(from, src_last, 0x86dd, b, (uint16_t)(40 + l4len));
+}
+
+static unsigned int delivered(void)
+{
+	unsigned int n = 0;
+	int tag;
+
+	for (int i = 0; i < NPORTS; i++)
+		n += wire_recv(i, &tag, NULL);
+	return n;
+}
+
+static void guards(void)
+{
+	struct vsw_port_cfg c[NPORTS] = { untagged("spoof"), untagged("dhcp"), untagged("router"),
+					  untagged("storm") };
+	static const uint8_t dhcp_offer[8] = { 0, 67, 0, 68 }, dhcp_discover[8] = { 0, 68, 0, 67 };
+	static const uint8_t dhcp6_reply[8] = { 0x02, 0x23, 0x02, 0x22 };
+	static const uint8_t ra[8] = { 134 }, ns[8] = { 135 }, redirect6[8] = { 137 };
+	static const uint8_t redirect4[8] = { 5 }, echo4[8] = { 8 };
+	unsigned int got;
+
+	c[0].sec.mac_spoof_guard = true;
+	memcpy(c[0].sec.mac, (uint8_t[6]){ 0x02, 0, 0, 0, 0, 0x31 }, 6);
+	c[1].sec.dhcp_guard = true;
+	c[2].sec.router_guard = true;
+	c[3].sec.storm_limit_pps = 5;
+	new_switch(c, 300);
+
+	wire_send(0, 0xff, 0x32, -1, 64);              /* not its MAC */
+	wire_send(0, 0xff, 0x31, -1, 64);              /* its MAC */
+	poll_dp();
+	T_EQ(drops(0, VSW_DROP_MAC_SPOOF), 1);
+	T_EQ(delivered(), 3);
+
+	send_ip4(1, 0x41, IPPROTO_UDP, dhcp_offer, 8);
+	send_ip4(1, 0x41, IPPROTO_UDP, dhcp_discover, 8);
+	send_ip6(1, 0x41, IPPROTO_UDP, dhcp6_reply, 8);
+	poll_dp();
+	T_EQ(drops(1, VSW_DROP_DHCP_GUARD), 2);
+	T_EQ(delivered(), 3);                     /* the client's discover floods */
+	/* An unguarded port may answer DHCP. */
+	send_ip4(2, 0x42, IPPROTO_UDP, dhcp_offer, 8);
+	poll_dp();
+	T_EQ(delivered(), 3);
+
+	send_ip6(2, 0x42, IPPROTO_ICMPV6, ra, 8);
+	send_ip6(2, 0x42, IPPROTO_ICMPV6, redirect6, 8);
+	send_ip4(2, 0x42, IPPROTO_ICMP, redirect4, 8);
+	send_ip6(2, 0x42, IPPROTO_ICMPV6, ns, 8);
+	send_ip4(2, 0x42, IPPROTO_ICMP, echo4, 8);
+	poll_dp();
+	T_EQ(drops(2, VSW_DROP_ROUTER_GUARD), 3);
+	T_EQ(delivered(), 6);                     /* NS and echo, three ports each */
+
+	/* 20 broadcasts at 5 per second: within at most two seconds of the
+	 * switch's clock, at most 10 pass. */
+	for (int i = 0; i < 20; i++)
+		wire_send(3, 0xff, 0x44, -1, 64);
+	poll_dp();
+	got = delivered();
+	T_ASSERT(got >= 5 * 3 && got <= 10 * 3);
+	T_EQ(drops(3, VSW_DROP_STORM), 20 - got / 3);
 	end_switch();
 }
 
@@ -389,6 +492,7 @@ int main(int argc, char **argv)
 	T_RUN(learning_and_flooding);
 	T_RUN(vlans);
 	T_RUN(malformed_and_limits);
+	T_RUN(guards);
 	T_RUN(aging);
 	rte_eal_cleanup();
 	return 0;
