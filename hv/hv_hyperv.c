@@ -192,12 +192,27 @@ static int write_hypercall_page(struct hv_hyperv *h, uint64_t val)
 	return 0;
 }
 
+/* The SynIC keeps its own MSRs under its per-VP lock. */
+static bool synic_msr(uint32_t msr)
+{
+	return msr >= HV_MSR_SCONTROL && msr <= HV_MSR_SINT15;
+}
+
+static int msr_result(struct hv_hyperv *h, int rc)
+{
+	if (rc)
+		STAT_INC(h, msr_errors);
+	return rc;
+}
+
 int hv_hyperv_rdmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t *val)
 {
 	int rc = 0;
 
 	if (vp >= h->nr_vps)
 		return -EINVAL;
+	if (synic_msr(msr))
+		return msr_result(h, hv_synic_rdmsr(h->synic, vp, msr, val));
 	pthread_mutex_lock(&h->lock);
 	switch (msr) {
 	case HV_MSR_GUEST_OS_ID:
@@ -225,14 +240,10 @@ int hv_hyperv_rdmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t *va
 		*val = h->vps[vp].vp_assist;
 		break;
 	default:
-		pthread_mutex_unlock(&h->lock);
-		rc = hv_synic_rdmsr(h->synic, vp, msr, val);
-		if (rc)
-			STAT_INC(h, msr_errors);
-		return rc;
+		rc = -ENOENT;
 	}
 	pthread_mutex_unlock(&h->lock);
-	return rc;
+	return msr_result(h, rc);
 }
 
 int hv_hyperv_wrmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t val)
@@ -241,6 +252,8 @@ int hv_hyperv_wrmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t val
 
 	if (vp >= h->nr_vps)
 		return -EINVAL;
+	if (synic_msr(msr))
+		return msr_result(h, hv_synic_wrmsr(h->synic, vp, msr, val));
 	pthread_mutex_lock(&h->lock);
 	switch (msr) {
 	case HV_MSR_GUEST_OS_ID:
@@ -282,16 +295,10 @@ int hv_hyperv_wrmsr(struct hv_hyperv *h, uint32_t vp, uint32_t msr, uint64_t val
 		rc = -EINVAL;           /* read-only */
 		break;
 	default:
-		pthread_mutex_unlock(&h->lock);
-		rc = hv_synic_wrmsr(h->synic, vp, msr, val);
-		if (rc)
-			STAT_INC(h, msr_errors);
-		return rc;
+		rc = -ENOENT;
 	}
 	pthread_mutex_unlock(&h->lock);
-	if (rc)
-		STAT_INC(h, msr_errors);
-	return rc;
+	return msr_result(h, rc);
 }
 
 /* Control word (TLFS "Hypercall Inputs"): code 15:0, fast 16, variable
