@@ -17,8 +17,8 @@
 #define VSW_VLAN_MAX 4094
 #define VSW_MAX_SWITCHES 16
 #define VSW_MAX_PORTS 256        /* per daemon */
-#define VSW_MAX_ACLS 4096        /* per daemon */
-#define VSW_MAX_ACLS_PER_PORT 256
+#define VSW_MAX_ACLS 16384       /* per daemon */
+#define VSW_MAX_ACLS_PER_PORT 16384
 #define VSW_MAX_MIRRORS 64       /* per daemon */
 #define VSW_MAX_EXTENSIONS 64    /* per daemon */
 #define VSW_MIRROR_SELECT_MAX 16 /* ports in one select list */
@@ -29,7 +29,7 @@
 
 /* Upper bounds the validators enforce: far above any real use, low enough
  * that every value fits the store's signed 64-bit integers. */
-#define VSW_FDB_SIZE_MAX (1u << 20)
+#define VSW_FDB_SIZE_MAX (1u << 22)
 #define VSW_AGING_MAX 1000000u           /* seconds */
 #define VSW_MAX_BPS_MAX 10000000000000ull /* 10 Tb/s */
 #define VSW_STORM_LIMIT_MAX 1000000000ull /* packets per second */

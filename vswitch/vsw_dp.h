@@ -58,7 +58,7 @@ struct vsw_dp_stats {
 
 struct vsw_dp_config {
 	const char *name;
-	uint32_t fdb_size;           /* entries, rounded up to a power of 2; 0 = 65536 */
+	uint32_t fdb_size;           /* MACs it can learn; 0 = 65536 */
 	uint32_t aging_s;            /* 0 = 300 */
 	uint32_t max_frame;          /* bytes without FCS; 0 = 1518 + 4 (one tag) */
 	struct rte_mempool *mp;      /* for copies of flooded frames */

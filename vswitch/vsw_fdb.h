@@ -21,7 +21,7 @@ struct vsw_fdb {
 	struct vsw_fdb_entry *tab;
 	uint32_t mask;       /* size - 1, size a power of 2 */
 	uint32_t count;
-	uint32_t max;        /* entries allowed: 3/4 of size keeps probes short */
+	uint32_t max;        /* entries allowed: what was asked for, at most 3/4 of size */
 	uint32_t age_cursor;
 	uint64_t aged, moves, full;
 };
@@ -39,7 +39,7 @@ static inline uint32_t vsw_fdb_slot(const struct vsw_fdb *f, uint64_t key)
 	return (uint32_t)((key * 0x9e3779b97f4a7c15ull) >> 32) & f->mask;
 }
 
-/* 'entries' rounded up to a power of 2 (at least 64). */
+/* Room for 'entries' MACs (1 .. 2^28) in a power-of-2 table at most 3/4 full. */
 int vsw_fdb_init(struct vsw_fdb *f, uint32_t entries);
 void vsw_fdb_fini(struct vsw_fdb *f);
 

@@ -435,7 +435,7 @@ static void fdb_model(void)
 	uint64_t x = 88172645463325252ull;
 	uint32_t count = 0;
 
-	T_EQ(vsw_fdb_init(&f, 4096), 0);
+	T_EQ(vsw_fdb_init(&f, 2048), 0);
 	for (int i = 0; i < N; i++) {
 		uint8_t mac[6] = { 2, 0, (uint8_t)(i >> 16), (uint8_t)(i >> 8), (uint8_t)i, 7 };
 
