@@ -50,6 +50,21 @@ enum hvnet_ext_dir {
 #define HVNET_EXT_PASS (-1)          /* the switch goes on as it would */
 #define HVNET_EXT_DROP (-2)          /* counted as the extension's drop */
 
+/* eBPF extensions (a module path ending in ".o", run by DPDK's rte_bpf)
+ * get one argument, a pointer to the frame's first segment, which
+ * rte_bpf's verifier lets them read and write HVNET_EXT_BPF_FRAME_BYTES
+ * bytes of. That bound is fixed when the program is loaded, so a shorter
+ * frame comes as a copy zero-padded to it (writes past its end, and all
+ * of a capture program's writes, are discarded). How many of those bytes
+ * are the frame's is in the 32-bit external variable named
+ * HVNET_EXT_BPF_FRAME_LEN (`extern uint32_t hvnet_frame_len;`), and the
+ * program must check it before it trusts a header: the verifier only
+ * knows the fixed bound. Return value: filter, 0 drops and anything else
+ * passes; forward, 0 passes and port index + 1 sends there; capture,
+ * ignored. */
+#define HVNET_EXT_BPF_FRAME_BYTES 256
+#define HVNET_EXT_BPF_FRAME_LEN "hvnet_frame_len"
+
 /* What the switch knows of a frame besides its bytes. The mbuf holds the
  * frame without its 802.1Q tag; 'vlan' is the switch's VLAN for it. */
 struct hvnet_ext_meta {

@@ -47,6 +47,9 @@ int vsw_acl_rules_build(const struct vsw_acl_cfg *acls, unsigned int n,
 void vsw_acl_rules_free(struct vsw_acl_rules *r);
 /* Whether any rule applies in 'dir' (lets the datapath skip the call). */
 bool vsw_acl_rules_active(const struct vsw_acl_rules *r, enum vsw_dir dir);
+/* Whether any rule is a stateful extended allow (the port then needs a
+ * session table). NULL: false. */
+bool vsw_acl_rules_stateful(const struct vsw_acl_rules *r);
 
 /* Hits of the i-th record given to build (same order): frames and bytes
  * it decided (allow, deny) or metered. Read from any thread; a count may

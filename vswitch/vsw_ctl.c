@@ -113,7 +113,7 @@ static const struct {
 	[OPT_ARGS] = { "args", "STRING", "handed to the extension" },
 	[OPT_DISABLED] = { "disabled", NULL, "add it disabled" },
 	[OPT_SWITCH] = { "switch", "SWITCH", "only this switch's ports" },
-	[OPT_FILE] = { "file", "FILE", "pcap file to write (- for standard output); "
+	[OPT_FILE] = { "file", "FILE", "pcapng file to write (- for standard output); "
 		       "vswitchctl opens it as you" },
 	[OPT_COUNT] = { "count", "N", "stop after N frames (0 = until stopped)" },
 	[OPT_SNAPLEN] = { "snaplen", "BYTES", "bytes kept per frame (0 = 65535)" },
@@ -844,8 +844,8 @@ static const struct vsw_verb verbs[] = {
 	  0, 1, B(OPT_SWITCH), build_stats },
 	{ "capture", "start", "capture start", VSW_OP_CAPTURE_START,
 	  "PORT --file FILE [--direction inbound|outbound|both] [--count N] [--snaplen BYTES]",
-	  "write a port's frames to a pcap file",
-	  "Starts writing the port's frames to a pcap file. vswitchctl opens the file\n"
+	  "write a port's frames to a pcapng file",
+	  "Starts writing the port's frames to a pcapng file. vswitchctl opens the file\n"
 	  "(with your permissions) and hands it to vswitchd, which writes until --count\n"
 	  "frames or `capture stop`. --file - writes to standard output.\n"
 	  "Example: vswitchctl capture start p1 --file - --count 100 | tcpdump -r -",

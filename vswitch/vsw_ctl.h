@@ -46,7 +46,7 @@ enum {
 
 /* ---- port counters, as the datapath names them ---- */
 
-#define VSW_STATS_MAX_COUNTERS 32
+#define VSW_STATS_MAX_COUNTERS 48
 #define VSW_STATS_NAME_MAX 32
 
 struct vsw_ctl_counter {

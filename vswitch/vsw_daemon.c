@@ -14,39 +14,8 @@
 #include "netvsp/netvsp.h"
 #include "vmbus/vmbus_sock.h"
 #include "vswitch/vsw_daemon.h"
+#include "vswitch/vsw_daemon_int.h"
 #include "vswitch/vsw_ethdev.h"
-
-struct vsw_sw {
-	bool used;
-	struct vsw_switch_cfg cfg;
-	struct vsw_dp *dp;
-	unsigned int nports;
-};
-
-struct vsw_dport {
-	bool used;
-	struct vsw_port_cfg cfg;
-	int sw;                      /* index into switches */
-	int dp_idx;                  /* -1: not attached (a vNIC waiting) */
-	struct vsw_ethdev *eth;      /* uplink or internal */
-	struct netvsp_nic *nic;      /* vNIC while its partition is here */
-	uint8_t mac[6];              /* vNIC's MAC */
-	struct vsw_port_stats past;  /* counters of earlier attachments */
-};
-
-struct vsw_daemon {
-	struct rte_mempool *mp;
-	struct rte_rcu_qsbr *qs;
-	struct netvsp_host *nh;
-	struct vmbus_sock_server *vmbus;
-	unsigned int worker;
-	bool worker_running;
-	bool stop;
-	/* The worker polls these; published with release, RCU for removal. */
-	struct vsw_dp *dps[VSW_MAX_SWITCHES];
-	struct vsw_sw sw[VSW_MAX_SWITCHES];
-	struct vsw_dport ports[VSW_MAX_PORTS];
-};
 
 static int worker_main(void *arg)
 {
@@ -69,7 +38,7 @@ static int worker_main(void *arg)
 	return 0;
 }
 
-static int find_switch(struct vsw_daemon *d, const char *name)
+int vsw_daemon_find_switch(const struct vsw_daemon *d, const char *name)
 {
 	for (int i = 0; i < VSW_MAX_SWITCHES; i++)
 		if (d->sw[i].used && !strcmp(d->sw[i].cfg.name, name))
@@ -77,7 +46,7 @@ static int find_switch(struct vsw_daemon *d, const char *name)
 	return -1;
 }
 
-static int find_port(struct vsw_daemon *d, const char *name)
+int vsw_daemon_find_port(const struct vsw_daemon *d, const char *name)
 {
 	for (int i = 0; i < VSW_MAX_PORTS; i++)
 		if (d->ports[i].used && !strcmp(d->ports[i].cfg.name, name))
@@ -95,6 +64,72 @@ static struct vsw_port_cfg dp_cfg(const struct vsw_port_cfg *cfg, const uint8_t 
 	if (c.kind == VSW_PORT_VNIC && !memcmp(c.sec.mac, zero, 6))
 		memcpy(c.sec.mac, vnic_mac, 6);
 	return c;
+}
+
+/* ---- mbuf pools: one per port, sized from what the port is ---- */
+
+/* What a port's frames can occupy at once: its receive queue (a ring's
+ * descriptors, or a vNIC's bursts on each channel), a batch at each
+ * egress port, one egress port's transmit ring (a frame goes to one port;
+ * flood copies come from the switch's pool), and the worker's mempool
+ * cache (up to 1.5 times its size). */
+#define POOL_CACHE 256u
+
+static unsigned int port_pool_size(const struct vsw_port_cfg *c)
+{
+	/* A vNIC: netVSP's default 8 channels, a burst read on each. */
+	unsigned int rx = c->kind == VSW_PORT_VNIC ? 8 * VSW_DP_BURST : VSW_ETH_RX_DESC;
+	unsigned int n = rx + VSW_ETH_TX_DESC + 2 * VSW_DP_TXQ + 2 * VSW_DP_BURST +
+			 POOL_CACHE * 3 / 2, size = 1;
+
+	/* A power of two minus one is what rte_mempool sizes best. */
+	while (size - 1 < n)
+		size <<= 1;
+	return size - 1;
+}
+
+static int port_pool(struct vsw_daemon *d, struct vsw_dport *p, char *why, size_t len)
+{
+	char name[RTE_MEMPOOL_NAMESIZE];
+	unsigned int n = port_pool_size(&p->cfg);
+
+	snprintf(name, sizeof(name), "vswp%u", ++d->pool_seq);
+	p->mp = rte_pktmbuf_pool_create(name, n, POOL_CACHE, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
+					(int)rte_socket_id());
+	if (!p->mp) {
+		snprintf(why, len, "port %s: out of DPDK memory for its %u mbufs (%u KiB): give "
+			 "vswitchd more hugepages or EAL -m", p->cfg.name, n,
+			 (unsigned int)((uint64_t)n * (RTE_MBUF_DEFAULT_BUF_SIZE + 128) / 1024));
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+static void pool_retire(struct vsw_daemon *d, struct rte_mempool *mp, struct netvsp_nic *nic)
+{
+	if (!mp)
+		return;
+	for (int i = 0; i < VSW_MAX_PORTS; i++)
+		if (!d->retired[i].mp) {
+			d->retired[i] = (struct vsw_retired_pool){ mp, nic };
+			return;
+		}
+	/* More retired pools than ports: keep it rather than risk freeing
+	 * mbufs in flight (cannot happen: one per port slot). */
+}
+
+static void pools_reap(struct vsw_daemon *d, bool all)
+{
+	for (int i = 0; i < VSW_MAX_PORTS; i++) {
+		struct vsw_retired_pool *r = &d->retired[i];
+
+		if (!r->mp)
+			continue;
+		if (all || (!r->nic && rte_mempool_full(r->mp))) {
+			rte_mempool_free(r->mp);
+			r->mp = NULL;
+		}
+	}
 }
 
 /* ---- vNICs: partitions come and go on their own ---- */
@@ -120,16 +155,22 @@ static void nic_gone(void *ctx, struct netvsp_nic *nic)
 {
 	struct vsw_daemon *d = ctx;
 
+	/* A vNIC whose port was deleted while its partition stayed. */
+	for (int i = 0; i < VSW_MAX_PORTS; i++)
+		if (d->retired[i].nic == nic)
+			d->retired[i].nic = NULL;
 	for (int i = 0; i < VSW_MAX_PORTS; i++) {
 		struct vsw_dport *p = &d->ports[i];
 
 		if (!p->used || p->nic != nic)
 			continue;
 		keep_stats(d, p);
+		vsw_capture_port_gone(d, p);
 		if (p->dp_idx >= 0)
 			vsw_dp_port_del(d->sw[p->sw].dp, p->dp_idx);
 		p->dp_idx = -1;
 		p->nic = NULL;
+		vsw_policy_detached(d, p->sw);
 		fprintf(stderr, "vswitchd: port %s: partition %s left; the port waits for it\n",
 			p->cfg.name, p->cfg.devargs);
 	}
@@ -156,7 +197,7 @@ static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_serv
 	memset(&nc, 0, sizeof(nc));
 	nc.name = p->cfg.name;
 	memcpy(nc.mac, p->mac, 6);
-	nc.mp = d->mp;
+	nc.mp = p->mp;
 	nc.gone = nic_gone;
 	nc.ctx = d;
 	rc = netvsp_nic_offer(d->nh, s, &nc, &p->nic);
@@ -176,6 +217,7 @@ static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_serv
 		return rc;   /* the vNIC leaves with the partition's server */
 	}
 	p->dp_idx = rc;
+	vsw_policy_attached(d, p);
 	fprintf(stderr, "vswitchd: port %s: partition %s connected, vNIC "
 		"%02x:%02x:%02x:%02x:%02x:%02x on switch %s\n", p->cfg.name, name, p->mac[0],
 		p->mac[1], p->mac[2], p->mac[3], p->mac[4], p->mac[5], p->cfg.sw);
@@ -204,7 +246,9 @@ int vsw_daemon_create(const struct vsw_daemon_config *cfg, struct vsw_daemon **o
 	if (!d)
 		return -ENOMEM;
 	d->worker = cfg->worker_lcore;
-	d->mp = rte_pktmbuf_pool_create("vsw_mbufs", cfg->mbufs ? cfg->mbufs : 16383, 256, 0,
+	/* Flood and mirror copies: at most a batch waits at each port. */
+	d->mp = rte_pktmbuf_pool_create("vsw_copies",
+					cfg->mbufs ? cfg->mbufs : VSW_DP_TXQ * VSW_DP_MAX_PORTS - 1, 256, 0,
 					RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	d->qs = rte_zmalloc("vsw_qs", rte_rcu_qsbr_get_memsize(RTE_MAX_LCORE),
 			    RTE_CACHE_LINE_SIZE);
@@ -257,8 +301,10 @@ void vsw_daemon_destroy(struct vsw_daemon *d)
 		hvn_store_release(&d->stop, true);
 		rte_eal_wait_lcore(d->worker);
 	}
+	vsw_capture_fini(d);
 	if (d->nh)
 		netvsp_host_destroy(d->nh);
+	pools_reap(d, true);
 	rte_mempool_free(d->mp);
 	rte_free(d->qs);
 	free(d);
@@ -273,7 +319,7 @@ int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, 
 				    .aging_s = c->aging_s, .mp = d->mp, .qs = d->qs };
 	int i, rc;
 
-	if (find_switch(d, c->name) >= 0) {
+	if (vsw_daemon_find_switch(d, c->name) >= 0) {
 		snprintf(why, len, "switch %s already exists", c->name);
 		return -EEXIST;
 	}
@@ -297,7 +343,7 @@ int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, 
 
 int vsw_daemon_switch_del(struct vsw_daemon *d, const char *name, char *why, size_t len)
 {
-	int i = find_switch(d, name);
+	int i = vsw_daemon_find_switch(d, name);
 
 	if (i < 0) {
 		snprintf(why, len, "no switch %s", name);
@@ -308,6 +354,7 @@ int vsw_daemon_switch_del(struct vsw_daemon *d, const char *name, char *why, siz
 			 d->sw[i].nports);
 		return -EBUSY;
 	}
+	vsw_policy_switch_gone(d, i);
 	hvn_store_release(&d->dps[i], NULL);
 	rte_rcu_qsbr_synchronize(d->qs, RTE_QSBR_THRID_INVALID);
 	vsw_dp_destroy(d->sw[i].dp);
@@ -334,14 +381,14 @@ int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 			size_t len)
 {
 	struct vsw_dport *p;
-	int s = find_switch(d, c->sw), i, rc;
+	int s = vsw_daemon_find_switch(d, c->sw), i, rc;
 	char devargs[VSW_DEVARGS_MAX + 64];
 
 	if (s < 0) {
 		snprintf(why, len, "no switch %s", c->sw);
 		return -ENOENT;
 	}
-	if (find_port(d, c->name) >= 0) {
+	if (vsw_daemon_find_port(d, c->name) >= 0) {
 		snprintf(why, len, "port %s already exists", c->name);
 		return -EEXIST;
 	}
@@ -361,6 +408,9 @@ int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 	p->cfg = *c;
 	p->sw = s;
 	p->dp_idx = -1;
+	rc = port_pool(d, p, why, len);
+	if (rc)
+		return rc;
 	switch (c->kind) {
 	case VSW_PORT_UPLINK:
 	case VSW_PORT_INTERNAL:
@@ -369,12 +419,15 @@ int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 			snprintf(devargs, sizeof(devargs), "net_tap_%s,iface=%s", c->name, c->name);
 		else
 			snprintf(devargs, sizeof(devargs), "%s", c->devargs);
-		rc = vsw_ethdev_open(devargs, d->mp, &p->eth, why, (unsigned int)len);
-		if (rc)
+		rc = vsw_ethdev_open(devargs, p->mp, &p->eth, why, (unsigned int)len);
+		if (rc) {
+			rte_mempool_free(p->mp);
 			return rc;
+		}
 		rc = vsw_dp_port_add(d->sw[s].dp, vsw_ethdev_port(p->eth), c);
 		if (rc < 0) {
 			vsw_ethdev_close(p->eth);
+			rte_mempool_free(p->mp);
 			snprintf(why, len, "switch %s is full", c->sw);
 			return rc;
 		}
@@ -398,13 +451,15 @@ int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 	}
 	p->used = true;
 	d->sw[s].nports++;
+	if (p->dp_idx >= 0)
+		vsw_policy_attached(d, p);
 	return 0;
 }
 
 int vsw_daemon_port_set(struct vsw_daemon *d, const struct vsw_port_cfg *c, char *why,
 			size_t len)
 {
-	int i = find_port(d, c->name), rc;
+	int i = vsw_daemon_find_port(d, c->name), rc;
 	struct vsw_dport *p;
 
 	if (i < 0) {
@@ -433,7 +488,7 @@ int vsw_daemon_port_set(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 
 int vsw_daemon_port_del(struct vsw_daemon *d, const char *name, char *why, size_t len)
 {
-	int i = find_port(d, name);
+	int i = vsw_daemon_find_port(d, name);
 	struct vsw_dport *p;
 
 	if (i < 0) {
@@ -441,13 +496,17 @@ int vsw_daemon_port_del(struct vsw_daemon *d, const char *name, char *why, size_
 		return -ENOENT;
 	}
 	p = &d->ports[i];
+	vsw_capture_port_gone(d, p);
 	if (p->dp_idx >= 0)
 		vsw_dp_port_del(d->sw[p->sw].dp, p->dp_idx);
 	p->dp_idx = -1;
 	if (p->eth)
 		vsw_ethdev_close(p->eth);
+	vsw_policy_port_gone(d, p);
+	vsw_policy_detached(d, p->sw);
 	/* A connected vNIC stays offered to its partition until it leaves;
 	 * its frames go nowhere meanwhile (netVSP drops and counts). */
+	pool_retire(d, p->mp, p->nic);
 	p->nic = NULL;
 	d->sw[p->sw].nports--;
 	memset(p, 0, sizeof(*p));
@@ -457,7 +516,7 @@ int vsw_daemon_port_del(struct vsw_daemon *d, const char *name, char *why, size_
 int vsw_daemon_port_stats(struct vsw_daemon *d, const char *name, struct vsw_port_stats *out)
 {
 	struct vsw_port_stats live;
-	int i = find_port(d, name), rc;
+	int i = vsw_daemon_find_port(d, name), rc;
 	uint64_t *dst = (uint64_t *)out;
 	const uint64_t *src = (const uint64_t *)&live;
 
@@ -474,9 +533,19 @@ int vsw_daemon_port_stats(struct vsw_daemon *d, const char *name, struct vsw_por
 	return 0;
 }
 
+int vsw_daemon_switch_stats(struct vsw_daemon *d, const char *name, struct vsw_dp_stats *out)
+{
+	int i = vsw_daemon_find_switch(d, name);
+
+	if (i < 0)
+		return -ENOENT;
+	vsw_dp_stats(d->sw[i].dp, out);
+	return 0;
+}
+
 bool vsw_daemon_port_attached(struct vsw_daemon *d, const char *name)
 {
-	int i = find_port(d, name);
+	int i = vsw_daemon_find_port(d, name);
 
 	return i >= 0 && d->ports[i].dp_idx >= 0;
 }
@@ -492,4 +561,6 @@ void vsw_daemon_process(struct vsw_daemon *d)
 {
 	vmbus_sock_server_poll(d->vmbus, 0);
 	netvsp_host_process(d->nh);
+	vsw_capture_reap(d);
+	pools_reap(d, false);
 }

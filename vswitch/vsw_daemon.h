@@ -6,7 +6,9 @@
 #ifndef VSW_DAEMON_H
 #define VSW_DAEMON_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "vswitch/vsw_config.h"
 #include "vswitch/vsw_dp.h"
@@ -16,7 +18,7 @@ struct vsw_daemon;
 struct vsw_daemon_config {
 	const char *vmbus_socket;    /* where process partitions connect */
 	unsigned int worker_lcore;   /* polls every switch */
-	unsigned int mbufs;          /* pool size; 0 = 16383 */
+	unsigned int mbufs;          /* the copies' pool (floods, mirrors); 0 = 4095 */
 };
 
 int vsw_daemon_create(const struct vsw_daemon_config *cfg, struct vsw_daemon **out,
@@ -35,9 +37,47 @@ int vsw_daemon_port_set(struct vsw_daemon *d, const struct vsw_port_cfg *c, char
 			size_t len);
 int vsw_daemon_port_del(struct vsw_daemon *d, const char *name, char *why, size_t len);
 
+/* The port's ACLs, all of them (the model's list for it): compiled and
+ * in force when this returns, hit counters carried over for the rules
+ * that stay. With 'defer' they are only kept, and compiled by
+ * vsw_daemon_acls_commit: how a restart applies thousands of stored ACLs
+ * without compiling each port's set once per ACL. */
+int vsw_daemon_port_acls(struct vsw_daemon *d, const char *port, const struct vsw_acl_cfg *acls,
+			 unsigned int n, bool defer, char *why, size_t len);
+int vsw_daemon_acls_commit(struct vsw_daemon *d, char *why, size_t len);
+/* Hits of a port's i-th ACL (the order given). -ENOENT when there is no
+ * such ACL or the port is not attached. */
+int vsw_daemon_acl_hits(struct vsw_daemon *d, const char *port, unsigned int i,
+			uint64_t *frames, uint64_t *bytes);
+
+/* The switch's mirrors, all of them (the model's list for it). */
+int vsw_daemon_mirrors(struct vsw_daemon *d, const char *sw, const struct vsw_mirror_cfg *m,
+		       unsigned int n, char *why, size_t len);
+
+/* Extensions: add loads and initialises one (enabled or not as c says);
+ * set changes whether it is enabled; del unloads it. The switch's chain
+ * is rebuilt and published each time. 'order' lists the switch's
+ * extension names in the model's order. */
+int vsw_daemon_ext_add(struct vsw_daemon *d, const struct vsw_ext_cfg *c, char *why, size_t len);
+int vsw_daemon_ext_set(struct vsw_daemon *d, const struct vsw_ext_cfg *c, char *why, size_t len);
+int vsw_daemon_ext_del(struct vsw_daemon *d, const char *sw, const char *name, char *why,
+		       size_t len);
+struct vsw_ext_stats;
+int vsw_daemon_ext_stats(struct vsw_daemon *d, const char *sw, const char *name,
+			 struct vsw_ext_stats *out);
+
+/* A capture of a port's frames into 'fd' as pcapng (the daemon owns fd
+ * from here, on failure too), until 'count' frames or a stop. */
+struct vsw_capture_cfg;
+int vsw_daemon_capture_start(struct vsw_daemon *d, const char *port,
+			     const struct vsw_capture_cfg *k, int fd, char *why, size_t len);
+int vsw_daemon_capture_stop(struct vsw_daemon *d, const char *port, char *why, size_t len);
+
 /* Counters of a port; -ENOENT unknown, -ENOTCONN a vNIC whose partition is
  * not connected (its counters are zero). */
 int vsw_daemon_port_stats(struct vsw_daemon *d, const char *name, struct vsw_port_stats *out);
+/* A switch's learning table. -ENOENT unknown. */
+int vsw_daemon_switch_stats(struct vsw_daemon *d, const char *name, struct vsw_dp_stats *out);
 /* Whether a port is attached to its datapath now (a vNIC's partition is
  * connected; an uplink is up). */
 bool vsw_daemon_port_attached(struct vsw_daemon *d, const char *name);

@@ -11,8 +11,6 @@
 
 #include "vswitch/vsw_ethdev.h"
 
-#define VSW_ETH_RX_DESC 1024
-#define VSW_ETH_TX_DESC 1024
 
 struct vsw_ethdev {
 	struct hvn_port hp;

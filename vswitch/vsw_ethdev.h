@@ -6,6 +6,11 @@
 
 #include <stdint.h>
 
+/* Descriptors of an ethdev port's one receive and one transmit queue:
+ * what its mbuf pool is sized from. */
+#define VSW_ETH_RX_DESC 1024
+#define VSW_ETH_TX_DESC 1024
+
 #include "common/hvn_port.h"
 
 struct rte_mempool;

@@ -11,13 +11,17 @@
  *
  * eBPF programs: module is a path ending in ".o" (an ELF object from
  * `clang -O2 -target bpf -c`), args may say "section=NAME" (default
- * ".text"). The program gets the frame's first segment (RTE_BPF_ARG_PTR to
- * the bytes, its length as the size) and returns: filter, 0 to drop and
- * anything else to pass; forward, 0 to let the switch decide or port
+ * ".text"). The program gets a pointer to the frame's first
+ * HVNET_EXT_BPF_FRAME_BYTES bytes (zero-padded past its end) and its real
+ * length in the external variable HVNET_EXT_BPF_FRAME_LEN (hvnet_ext.h
+ * says why: rte_bpf checks bounds against one fixed size), and returns:
+ * filter, 0 to drop and anything else to pass; forward, 0 to let the
+ * switch decide or port
  * index + 1; capture, ignored. rte_bpf's verifier and JIT (x86-64) apply. */
 #ifndef VSW_EXT_H
 #define VSW_EXT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -44,6 +48,9 @@ int vsw_ext_load(const struct vsw_ext_cfg *cfg, const struct hvnet_ext_host *hos
 /* Calls fini and unloads. Only when no published chain holds it. */
 void vsw_ext_unload(struct vsw_ext *e);
 const struct vsw_ext_cfg *vsw_ext_cfg(const struct vsw_ext *e);
+/* Marks it enabled or not for the chains built from now on (a chain
+ * already built keeps what it has). Control thread. */
+void vsw_ext_set_enabled(struct vsw_ext *e, bool enabled);
 void vsw_ext_get_stats(const struct vsw_ext *e, struct vsw_ext_stats *out);
 
 /* The chain of the enabled ones among exts[0..n), in Hyper-V's order:

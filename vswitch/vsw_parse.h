@@ -32,6 +32,10 @@ enum vsw_l3 {
  * layer is unknown. A guard must treat it as possibly what it guards
  * against (RFC 7113 §3: RA guard evasion by long chains). */
 #define VSW_PKT_CHAIN_LONG 0x10
+/* A header lies past the bytes at hand (vsw_parse_seg's 'have': a frame
+ * in several segments); the parser stopped there, the frame is not
+ * malformed, and what follows is unknown, as for CHAIN_LONG. */
+#define VSW_PKT_SPLIT 0x20
 
 struct vsw_pkt {
 	uint8_t l3;                  /* enum vsw_l3 */
@@ -51,5 +55,10 @@ struct vsw_pkt {
  * frame (then 'p' holds what was found before the fault), -EINVAL when
  * len < 14. Reads nothing outside frame[0..len). */
 int vsw_parse(const uint8_t *frame, uint32_t len, struct vsw_pkt *p);
+/* The same for a frame of 'len' bytes of which only the first 'have' are
+ * contiguous at 'frame' (an mbuf chain's first segment): lengths are
+ * checked against 'len', bytes read only below 'have'. -EINVAL when
+ * have < 14 or have > len. */
+int vsw_parse_seg(const uint8_t *frame, uint32_t have, uint32_t len, struct vsw_pkt *p);
 
 #endif /* VSW_PARSE_H */

@@ -16,9 +16,16 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <pthread.h>
+
 #include <rte_eal.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mempool.h>
+#include <rte_telemetry.h>
+
+#include "common/hvn_proc.h"
 
 #include "vswitch/vsw_ctl_server.h"
 #include "vswitch/vsw_daemon.h"
@@ -27,20 +34,18 @@
 
 #define DEFAULT_DB "/var/lib/hvnet/vswitchd.db"
 #define DEFAULT_VMBUS_SOCKET "/run/hvnet/vmbus.sock"
+/* ACLs whose hits `stats` shows per port (the counters a reply holds are
+ * bounded). */
+#define VSW_STATS_ACL_HITS 8
 
 /* ---- the datapath's side of a change ---- */
 
-/* Policy the datapath does not enforce yet is refused, not stored and
- * ignored: an operator must never believe a limit is on when it is not. */
+/* Policy the datapath cannot enforce as given is refused, not stored and
+ * ignored: an operator must never believe a guard is on when it is not. */
 static int unenforced(const struct vsw_port_cfg *p, char *why, size_t len)
 {
 	static const uint8_t zero[6];
 
-	if (p->qos.max_bps || p->qos.min_weight) {
-		snprintf(why, len, "port %s: bandwidth limits are not enforced by this vswitchd's "
-			 "datapath yet; nothing was changed", p->name);
-		return -EOPNOTSUPP;
-	}
 	/* A vNIC's own MAC is known; another port's must be given. */
 	if (p->sec.mac_spoof_guard && p->kind != VSW_PORT_VNIC && !memcmp(p->sec.mac, zero, 6)) {
 		snprintf(why, len, "port %s: the MAC spoofing guard needs the port's MAC "
@@ -63,7 +68,41 @@ struct vswd {
 	struct vsw_daemon *d;
 	struct vsw_model *before;    /* the model before the change being applied */
 	struct vsw_ctl_server *ctl;
+	/* Held by the control loop while it works and by DPDK's telemetry
+	 * thread while it reads, so a reader never sees a port half gone. */
+	pthread_mutex_t lock;
 };
+
+/* A port's ACLs as the model has them (contiguous: the model keeps ACLs
+ * ordered by port). At start the compilation waits for the whole replay. */
+static int port_acls(struct vswd *v, const char *port, const struct vsw_model *m, char *why,
+		     size_t len)
+{
+	unsigned int first, n = vsw_model_port_acls(m, port, &first);
+	int rc = vsw_daemon_port_acls(v->d, port, n ? &m->acls[first] : NULL, n, v->ctl == NULL,
+				      why, len);
+
+	return rc == -ENOENT ? 0 : rc;   /* a port the datapath refused earlier */
+}
+
+static int switch_mirrors(struct vswd *v, const char *sw, const struct vsw_model *m, char *why,
+			  size_t len)
+{
+	struct vsw_mirror_cfg *list = NULL;
+	unsigned int n = 0;
+	int rc;
+
+	if (m->n_mirrors && !(list = malloc(m->n_mirrors * sizeof(*list)))) {
+		snprintf(why, len, "out of memory");
+		return -ENOMEM;
+	}
+	for (unsigned int i = 0; i < m->n_mirrors; i++)
+		if (!strcmp(m->mirrors[i].sw, sw))
+			list[n++] = m->mirrors[i];
+	rc = vsw_daemon_mirrors(v->d, sw, list, n, why, len);
+	free(list);
+	return rc;
+}
 
 static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_model *m, char *why,
 		    size_t len)
@@ -95,6 +134,27 @@ static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_mode
 		i = vsw_model_find_port(m, c->port);
 		rc = unenforced(&m->ports[i], why, len);
 		return rc ? rc : vsw_daemon_port_set(v->d, &m->ports[i], why, len);
+	case VSW_OP_ACL_ADD:
+	case VSW_OP_ACL_DELETE:
+		return port_acls(v, c->port, m, why, len);
+	case VSW_OP_MIRROR_ADD:
+		return switch_mirrors(v, c->sw, m, why, len);
+	case VSW_OP_MIRROR_DELETE:
+		i = vsw_model_find_mirror(before, c->name);
+		if (i < 0)   /* --if-exists of nothing */
+			return 0;
+		return switch_mirrors(v, before->mirrors[i].sw, m, why, len);
+	case VSW_OP_EXT_ADD:
+		i = vsw_model_find_ext(m, c->sw, c->name);
+		rc = vsw_daemon_ext_add(v->d, &m->exts[i], why, len);
+		return rc == -EEXIST && (c->flags & VSW_F_MAY_EXIST) ? 0 : rc;
+	case VSW_OP_EXT_DELETE:
+		rc = vsw_daemon_ext_del(v->d, c->sw, c->name, why, len);
+		return rc == -ENOENT && (c->flags & VSW_F_IF_EXISTS) ? 0 : rc;
+	case VSW_OP_EXT_ENABLE:
+	case VSW_OP_EXT_DISABLE:
+		i = vsw_model_find_ext(m, c->sw, c->name);
+		return vsw_daemon_ext_set(v->d, &m->exts[i], why, len);
 	default:
 		snprintf(why, len, "%s is not carried out by this vswitchd's datapath yet; "
 			 "nothing was changed", vsw_op_name(c->op));
@@ -120,6 +180,8 @@ static int dp_stats(void *ctx, const struct vsw_port_cfg *p, struct vsw_ctl_stat
 	vsw_ctl_stats_add(out, "tx_bytes", st.tx_bytes);
 	vsw_ctl_stats_add(out, "flooded", st.flooded);
 	vsw_ctl_stats_add(out, "learned", st.learned);
+	vsw_ctl_stats_add(out, "mirrored", st.mirrored);
+	vsw_ctl_stats_add(out, "shaped_rounds", st.shaped_rounds);
 	for (int r = 0; r < VSW_DROP_REASONS; r++) {
 		char name[VSW_STATS_NAME_MAX];
 
@@ -129,13 +191,158 @@ static int dp_stats(void *ctx, const struct vsw_port_cfg *p, struct vsw_ctl_stat
 				*s = '_';
 		vsw_ctl_stats_add(out, name, st.drops[r]);
 	}
+	/* The port's first ACLs' hits, in `acl list` order: what a meter
+	 * is read with. */
+	for (unsigned int i = 0; i < VSW_STATS_ACL_HITS; i++) {
+		char name[VSW_STATS_NAME_MAX];
+		uint64_t frames, bytes;
+
+		if (vsw_daemon_acl_hits(v->d, p->name, i, &frames, &bytes))
+			break;
+		snprintf(name, sizeof(name), "acl%u_frames", i);
+		vsw_ctl_stats_add(out, name, frames);
+		snprintf(name, sizeof(name), "acl%u_bytes", i);
+		vsw_ctl_stats_add(out, name, bytes);
+	}
 	return 0;
+}
+
+static int dp_capture(void *ctx, const struct vsw_change *c, int fd, char *why, size_t len)
+{
+	struct vswd *v = ctx;
+
+	if (c->op == VSW_OP_CAPTURE_START)
+		return vsw_daemon_capture_start(v->d, c->port, &c->capture, fd, why, len);
+	return vsw_daemon_capture_stop(v->d, c->port, why, len);
 }
 
 static const struct vsw_ctl_ops ctl_ops = {
 	.apply = dp_apply,
 	.stats = dp_stats,
+	.capture = dp_capture,
 };
+
+/* ---- DPDK telemetry: the counters `vswitchctl stats` shows, for
+ * collectors that speak DPDK's telemetry socket (dpdk-telemetry.py):
+ *   /hvnet/ports               port names
+ *   /hvnet/port_stats,PORT     a port's counters
+ *   /hvnet/switches            switch names with their learned MACs
+ * Telemetry callbacks take no context pointer, so the daemon's lives in
+ * this file (main's), set once before the callbacks are registered. */
+static struct vswd *tel_vswd;
+
+static int tel_ports(const char *cmd, const char *params, struct rte_tel_data *out)
+{
+	const struct vsw_model *m;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_array(out, RTE_TEL_STRING_VAL);
+	pthread_mutex_lock(&tel_vswd->lock);
+	m = tel_vswd->ctl ? vsw_ctl_server_model(tel_vswd->ctl) : NULL;
+	for (unsigned int i = 0; m && i < m->n_ports; i++)
+		rte_tel_data_add_array_string(out, m->ports[i].name);
+	pthread_mutex_unlock(&tel_vswd->lock);
+	return 0;
+}
+
+static int tel_port_stats(const char *cmd, const char *params, struct rte_tel_data *out)
+{
+	struct vsw_ctl_stats st;
+	const struct vsw_model *m;
+	char why[256];
+	int i, rc = -EINVAL;
+
+	(void)cmd;
+	if (!params || !*params)
+		return -EINVAL;
+	memset(&st, 0, sizeof(st));
+	pthread_mutex_lock(&tel_vswd->lock);
+	m = tel_vswd->ctl ? vsw_ctl_server_model(tel_vswd->ctl) : NULL;
+	i = m ? vsw_model_find_port(m, params) : -1;
+	if (i >= 0)
+		rc = dp_stats(tel_vswd, &m->ports[i], &st, why, sizeof(why));
+	pthread_mutex_unlock(&tel_vswd->lock);
+	if (rc)
+		return rc;
+	rte_tel_data_start_dict(out);
+	rte_tel_data_add_dict_int(out, "attached", st.attached);
+	for (unsigned int k = 0; k < st.n; k++)
+		rte_tel_data_add_dict_u64(out, st.c[k].name, st.c[k].value);
+	return 0;
+}
+
+static int tel_switches(const char *cmd, const char *params, struct rte_tel_data *out)
+{
+	const struct vsw_model *m;
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(out);
+	pthread_mutex_lock(&tel_vswd->lock);
+	m = tel_vswd->ctl ? vsw_ctl_server_model(tel_vswd->ctl) : NULL;
+	for (unsigned int i = 0; m && i < m->n_switches; i++) {
+		struct vsw_dp_stats ds;
+
+		if (vsw_daemon_switch_stats(tel_vswd->d, m->switches[i].name, &ds) == 0)
+			rte_tel_data_add_dict_u64(out, m->switches[i].name, ds.fdb_entries);
+	}
+	pthread_mutex_unlock(&tel_vswd->lock);
+	return 0;
+}
+
+static void pool_sum(struct rte_mempool *mp, void *arg)
+{
+	uint64_t *kib = arg;
+
+	*kib += (uint64_t)mp->size * (mp->header_size + mp->elt_size + mp->trailer_size) / 1024;
+}
+
+/* Where the memory goes, each part sized from the configuration: the
+ * ports' mbuf pools and the DPDK heap (hugepages, or anonymous memory
+ * with --no-huge), the learning tables, and the process's own heap. */
+static int tel_memory(const char *cmd, const char *params, struct rte_tel_data *out)
+{
+	struct rte_malloc_socket_stats ms;
+	const struct vsw_model *m;
+	uint64_t pools = 0, fdb = 0;
+
+	(void)cmd;
+	(void)params;
+	rte_mempool_walk(pool_sum, &pools);
+	pthread_mutex_lock(&tel_vswd->lock);
+	m = tel_vswd->ctl ? vsw_ctl_server_model(tel_vswd->ctl) : NULL;
+	for (unsigned int i = 0; m && i < m->n_switches; i++) {
+		struct vsw_dp_stats ds;
+
+		if (vsw_daemon_switch_stats(tel_vswd->d, m->switches[i].name, &ds) == 0)
+			fdb += (uint64_t)ds.fdb_size * 16 / 1024;
+	}
+	pthread_mutex_unlock(&tel_vswd->lock);
+	rte_tel_data_start_dict(out);
+	rte_tel_data_add_dict_u64(out, "mbuf_pools_kib", pools);
+	if (rte_malloc_get_socket_stats((int)rte_socket_id(), &ms) == 0) {
+		rte_tel_data_add_dict_u64(out, "dpdk_heap_kib", ms.heap_totalsz_bytes / 1024);
+		rte_tel_data_add_dict_u64(out, "dpdk_heap_used_kib", ms.heap_allocsz_bytes / 1024);
+	}
+	rte_tel_data_add_dict_u64(out, "fdb_kib", fdb);
+	rte_tel_data_add_dict_int(out, "rss_anon_kib", (int)hvn_proc_status_kib("RssAnon"));
+	rte_tel_data_add_dict_int(out, "vm_hwm_kib", (int)hvn_proc_status_kib("VmHWM"));
+	return 0;
+}
+
+static void telemetry_register(struct vswd *v)
+{
+	tel_vswd = v;
+	rte_telemetry_register_cmd("/hvnet/ports", tel_ports, "vswitchd's ports. No parameters");
+	rte_telemetry_register_cmd("/hvnet/port_stats", tel_port_stats,
+				   "A port's counters. Parameter: the port's name");
+	rte_telemetry_register_cmd("/hvnet/switches", tel_switches,
+				   "vswitchd's switches and their learned MACs. No parameters");
+	rte_telemetry_register_cmd("/hvnet/memory", tel_memory,
+				   "vswitchd's memory: mbuf pools, DPDK heap, MAC tables, process "
+				   "heap (KiB). No parameters");
+}
 
 /* The embedded default configuration (the main job's): a private switch
  * with a vNIC port for each of the partitions vnf-a and vnf-b. */
@@ -202,7 +409,7 @@ int main(int argc, char **argv)
 	const char *db = DEFAULT_DB, *ctl_path = NULL, *vmbus_path = DEFAULT_VMBUS_SOCKET;
 	struct vsw_ctl_server_opts so = { .gid = (gid_t)-1 };
 	struct vsw_daemon_config dc = { 0 };
-	struct vswd v = { 0 };
+	struct vswd v = { .lock = PTHREAD_MUTEX_INITIALIZER };
 	struct vsw_store *store = NULL;
 	struct vsw_model *m;
 	bool want_default = false;
@@ -256,6 +463,8 @@ int main(int argc, char **argv)
 	 * applies changes. */
 	v.before = vsw_model_new();
 	rc = v.before ? vsw_model_replay(m, dp_apply, &v, why, sizeof(why)) : -ENOMEM;
+	if (!rc)
+		rc = vsw_daemon_acls_commit(v.d, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "vswitchd: the stored configuration in %s cannot be applied: %s "
 			"(fix it with vswitchctl, or move the file away to start empty)\n", db, why);
@@ -270,6 +479,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vswitchd: %s\n", why);
 		goto out;
 	}
+	telemetry_register(&v);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	signal(SIGPIPE, SIG_IGN);
@@ -283,14 +493,21 @@ int main(int argc, char **argv)
 		pfd[0] = (struct pollfd){ .fd = vsw_ctl_server_fd(v.ctl), .events = POLLIN };
 		pfd[1] = (struct pollfd){ .fd = fds[0], .events = POLLIN };
 		pfd[2] = (struct pollfd){ .fd = fds[1], .events = POLLIN };
-		if (poll(pfd, 3, 500) < 0 && errno != EINTR)
+		if (poll(pfd, 3, 100) < 0 && errno != EINTR)
 			break;
+		pthread_mutex_lock(&v.lock);
 		if (pfd[0].revents)
 			vsw_ctl_server_process(v.ctl);
-		if (pfd[1].revents || pfd[2].revents)
-			vsw_daemon_process(v.d);
+		/* Every turn: it also reaps finished captures. */
+		vsw_daemon_process(v.d);
+		pthread_mutex_unlock(&v.lock);
 	}
 	fprintf(stderr, "vswitchd: stopping\n");
+	/* Telemetry may still call in: it finds no server from here on. */
+	pthread_mutex_lock(&v.lock);
+	vsw_ctl_server_close(v.ctl);
+	v.ctl = NULL;
+	pthread_mutex_unlock(&v.lock);
 	status = 0;
 out:
 	vsw_ctl_server_close(v.ctl);

@@ -173,8 +173,8 @@ before=$(ctl --format json show)
 ctl port add nosuch px --uplink net_null0 >"$work/out" 2>&1
 [ $? -eq 1 ] || fail "a port on a missing switch was not refused with status 1"
 grep -qi "switch" "$work/out" || fail "the refusal does not say why: $(cat "$work/out")"
-ctl port qos pa --max-bps 1G >"$work/out" 2>&1
-[ $? -eq 1 ] || fail "an unenforced bandwidth limit was accepted"
+ctl port security pb --mac-spoof-guard on >"$work/out" 2>&1
+[ $? -eq 1 ] || fail "a spoofing guard without the uplink's MAC was accepted"
 ctl port vlan pa --access 5000 >/dev/null 2>&1
 [ $? -eq 2 ] || fail "VLAN 5000 was not a usage error"
 [ "$(ctl --format json show)" = "$before" ] || fail "a refused change changed the configuration"

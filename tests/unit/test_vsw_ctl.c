@@ -162,7 +162,7 @@ static void check_errors(void)
 		{ "switch create a/b --type internal", "may hold only letters" },
 		{ "switch create 0123456789012345678901234567890123 --type internal", "longer than 31" },
 		{ "switch create sw0 --type internal --type private", "--type is given twice" },
-		{ "switch create sw0 --type internal --fdb-size 2000000", "too large" },
+		{ "switch create sw0 --type internal --fdb-size 5000000", "too large" },
 		{ "switch create sw0 --type internal --if-exists", "--if-exists does not apply" },
 		{ "switch delete sw0 --may-exist", "--may-exist does not apply" },
 		{ "switch set sw0", "nothing to set" },
