@@ -76,7 +76,7 @@ struct vsw_dp_config {
 	const char *name;
 	uint32_t fdb_size;           /* MACs it can learn; 0 = 65536 */
 	uint32_t aging_s;            /* 0 = 300 */
-	uint32_t max_frame;          /* bytes without FCS; 0 = 1518 + 4 (one tag) */
+	uint32_t max_frame;          /* bytes without FCS or tag; 0 = 1514 (a tag adds 4) */
 	struct rte_mempool *mp;      /* for copies of flooded frames */
 	struct rte_rcu_qsbr *qs;     /* the polling lcore reports on it */
 };

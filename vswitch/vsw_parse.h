@@ -26,7 +26,7 @@ enum vsw_l3 {
 
 #define VSW_PKT_L4       0x01    /* l4_off, proto and the L4 fields are valid */
 #define VSW_PKT_PORTS    0x02    /* sport/dport valid: TCP, UDP or SCTP */
-#define VSW_PKT_LATER_FRAG 0x04  /* an IPv4 fragment other than the first */
+#define VSW_PKT_LATER_FRAG 0x04  /* an IPv4 or IPv6 fragment other than the first */
 #define VSW_PKT_EXT_HDRS 0x08    /* IPv6 with extension headers the parser skipped */
 /* IPv6 whose header chain is longer than the parser walks: the upper
  * layer is unknown. A guard must treat it as possibly what it guards

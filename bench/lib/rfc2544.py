@@ -119,7 +119,7 @@ def _spread(xs):
     xs = [x for x in xs if x is not None]
     if not xs:
         return None, None, None
-    return statistics.median(xs), min(xs), max(xs)
+    return round(statistics.median(xs), 4), min(xs), max(xs)
 
 
 def _latency_point(trial, rate, rounds, label, log):

@@ -620,9 +620,9 @@ def run_instance(dut, gen, case, opts, probe, gen_error, rtt0=None):
     h = harness()
     if rtt0 is None and probe:
         rtt0 = h.xcore_rtt(probe)
-    err = dut.start()
     trials = []
     try:
+        err = dut.start()
         for size in case["sizes"]:
             if err is None and gen_error:
                 err = gen_error

@@ -734,12 +734,106 @@ def vsw_seeds():
     return s
 
 
+# ---------------------------------------------------------------------------
+# fuzz_vsw_parse: one frame as the datapath hands it to vsw_parse (the
+# 802.1Q tag already stripped: byte 12 is the payload's EtherType). Every
+# kind of header the parser walks, the long chain, and each malformation
+# it must refuse.
+# ---------------------------------------------------------------------------
+
+def vsw_parse_seeds():
+    def be16(v):
+        return struct.pack('>H', v & 0xffff)
+
+    def eth(t):
+        return b'\x02\x00\x00\x00\x00\xbb\x02\x00\x00\x00\x00\xaa' + be16(t)
+
+    def v4(proto, l4, ihl=5, frag=0, tot=None):
+        opts = b'\x01' * ((ihl - 5) * 4)
+        hdr = (bytes([0x40 | ihl, 0]) + be16(tot if tot is not None else ihl * 4 + len(l4)) +
+               b'\x12\x34' + be16(frag) + bytes([64, proto]) + b'\0\0' +
+               bytes([10, 1, 2, 3, 192, 168, 77, 254]) + opts)
+        return eth(0x0800) + hdr + l4
+
+    def v6(nh, payload, plen=None):
+        hdr = (b'\x60\0\0\0' + be16(plen if plen is not None else len(payload)) +
+               bytes([nh, 64]) + b'\x20\x01' + b'\0' * 13 + b'\x01' +
+               b'\xfe\x80' + b'\0' * 13 + b'\x02')
+        return eth(0x86dd) + hdr + payload
+
+    def ext(nh, units=0):
+        return bytes([nh, units]) + b'\0' * (6 + 8 * units)
+
+    def ah(nh, units=4):
+        return bytes([nh, units]) + b'\0' * ((units + 2) * 4 - 2)
+
+    def frag6(nh, off, more):
+        return bytes([nh, 0]) + be16(off << 3 | more) + b'\0\0\x12\x34'
+
+    def tcp(sp, dp, flags=0x02):
+        return be16(sp) + be16(dp) + b'\0' * 8 + bytes([0x50, flags]) + b'\xff\xff\0\0\0\0'
+
+    def udp(sp, dp, data=b''):
+        return be16(sp) + be16(dp) + be16(8 + len(data)) + b'\0\0' + data
+
+    def icmp(t, code=0):
+        return bytes([t, code]) + b'\0' * 6
+
+    sctp = be16(2905) + be16(2906) + b'\0' * 8
+    arp = eth(0x0806) + bytes([0, 1, 8, 0, 6, 4, 0, 1, 2, 0, 0, 0, 0, 0xaa, 10, 0, 0, 1,
+                               0, 0, 0, 0, 0, 0, 10, 0, 0, 2])
+    s = {
+        'arp': arp,
+        'lldp_bare': eth(0x88cc),
+        'runt_13': eth(0x0800)[:13],
+        'v4_tcp': v4(6, tcp(49152, 443, 0x12)),
+        'v4_tcp_options': v4(6, tcp(1, 65535, 0xff), ihl=15, frag=0x4000),
+        'v4_udp_dhcp': v4(17, udp(67, 68, b'\x02\x01\x06\x00')),
+        'v4_icmp_echo_padded': (v4(1, icmp(8)) + b'\0' * 60)[:60],
+        'v4_icmp_redirect': v4(1, icmp(5, 1)),
+        'v4_sctp': v4(132, sctp),
+        'v4_gre': v4(47, b''),
+        'v4_first_frag': v4(6, tcp(80, 50000, 0x10), frag=0x2000),
+        'v4_later_frag': v4(6, b'\xde\xad\xbe\xef', frag=185),
+        'v4_first_frag_short': v4(6, b'\0' * 8, frag=0x2000),
+        'v4_ihl4': b''.join([v4(17, udp(1, 2))[:14], b'\x44', v4(17, udp(1, 2))[15:]]),
+        'v4_ihl15_short': b''.join([v4(17, udp(1, 2))[:14], b'\x4f', v4(17, udp(1, 2))[15:]]),
+        'v4_tot_below_ihl': v4(17, udp(1, 2), ihl=6, tot=23),
+        'v4_tot_beyond': v4(17, udp(1, 2), tot=29),
+        'v4_hdr_cut': v4(17, b'')[:33],
+        'v4_tcp_cut': v4(6, tcp(1, 2))[:14 + 20 + 19],
+        'v6_tcp': v6(6, tcp(22, 60000)),
+        'v6_udp': v6(17, udp(547, 546, b'\0' * 4)),
+        'v6_icmp_ra': v6(58, icmp(134)),
+        'v6_none': v6(59, b''),
+        'v6_hbh_tcp': v6(0, ext(6) + tcp(179, 40000, 0x18)),
+        'v6_rt_udp': v6(43, ext(17, 2) + udp(53, 5353)),
+        'v6_dst_icmp_redirect': v6(60, ext(58, 1) + icmp(137)),
+        'v6_all_ext': v6(0, ext(60) + ext(43, 1) + ext(44) + frag6(51, 0, 1) + ah(60) +
+                         ext(6, 3) + tcp(1000, 2000, 1)),
+        'v6_ah_tcp': v6(51, ah(6) + tcp(5060, 5061)),
+        'v6_ah_esp': v6(51, ah(50, 0) + b'\0' * 8),
+        'v6_frag_first_udp': v6(44, frag6(17, 0, 1) + udp(4789, 4789, b'\0' * 16)),
+        'v6_frag_later': v6(44, frag6(6, 185, 1) + b'\1\2\3'),
+        'v6_frag_first_short': v6(44, frag6(6, 0, 1) + b'\0' * 12),
+        'v6_chain8_tcp': v6(60, ext(60) * 7 + ext(6) + tcp(1, 2)),
+        'v6_chain9_icmp_ra': v6(60, ext(60) * 8 + ext(58) + icmp(134)),
+        'v6_plen_beyond': v6(17, udp(1, 2), plen=9),
+        'v6_hdr_cut': v6(59, b'')[:53],
+        'v6_ext_cut': v6(0, ext(59))[:14 + 40 + 7],
+        'v6_ext_past_payload': v6(0, bytes([59, 1]) + b'\0' * 6),
+        'v6_tcp_cut': v6(6, tcp(1, 2)[:19]),
+    }
+    return s
+
+
 TARGETS = {
     'fuzz_vmbus_ring': ring_seeds,
     'fuzz_vmbus_msg': msg_seeds,
     'fuzz_rndis_pkt': rndis_seeds,
     'fuzz_netvsp': netvsp_seeds,
     'fuzz_vsw_request': vsw_seeds,
+    'fuzz_vsw_parse': vsw_parse_seeds,
 }
 
 

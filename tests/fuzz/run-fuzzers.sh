@@ -17,7 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 secs=${1:-30}
 [ $# -gt 0 ] && shift
-targets=${*:-fuzz_vmbus_ring fuzz_vmbus_msg fuzz_rndis_pkt fuzz_netvsp fuzz_vsw_request}
+targets=${*:-fuzz_vmbus_ring fuzz_vmbus_msg fuzz_rndis_pkt fuzz_netvsp fuzz_vsw_request fuzz_vsw_parse fuzz_vsw_acl}
 build=${FUZZ_BUILD_DIR:-$repo/build-libfuzzer}
 jobs=${FUZZ_JOBS:-1}
 
