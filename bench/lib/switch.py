@@ -39,7 +39,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 
 NAME = "switch"
@@ -49,7 +48,7 @@ CASES = ("base", "macs", "acls")
 MAC_COUNTS = (1, 1000, 1000000)
 ACL_COUNTS = (0, 100, 10000)
 ACL_FLOWS = 1000            # both switches see many 5-tuples (OVS's megaflow cache)
-ACL_BUDGET_S = 300          # vswitchctl port acl add, one process per ACL
+ACL_BUDGET_S = 120          # vswitchctl port acl add, one process per ACL (10,000 take ~20 min)
 MAC_TABLE = 1100000         # vswitchd --fdb-size and OVS mac-table-size in the macs case
 FDB_MAX = 4194304
 FDB_DEFAULT = 65536         # vswitchd's --fdb-size 0
@@ -83,6 +82,8 @@ def harness():
         return m
     import importlib.machinery
     import importlib.util
+    if BENCH not in sys.path:
+        sys.path.insert(0, BENCH)     # bench/run imports lib.switch and lib/*.py
     loader = importlib.machinery.SourceFileLoader("bench_run", os.path.join(BENCH, "run"))
     spec = importlib.util.spec_from_loader("bench_run", loader)
     mod = importlib.util.module_from_spec(spec)
@@ -378,10 +379,19 @@ class Vswitchd:
             d = {k: v - self._c0.get(port, {}).get(k, 0) for k, v in cs.items()}
             delta[port] = {k: v for k, v in d.items() if v and not k.endswith("_bytes")}
         cpu = self._clock.result(delta.get("u0", {}).get("rx_packets"))
-        learned = sum(cs.get("learned", 0) for cs in c1.values())
         fdb = self.case.get("fdb_size") or FDB_DEFAULT
-        mem = memory_of(self.pid(), self.prefix, {
-            "fdb_entries": learned, "fdb_size": fdb, "fdb_table_kib": fdb_table_kib(fdb)})
+        # vswitchd's own telemetry when it has it (/hvnet/switches: the
+        # MACs in each table; /hvnet/memory), else the learn counters.
+        tel = telemetry(self.prefix, ["/hvnet/switches", "/hvnet/memory"])
+        entries = (tel.get("/hvnet/switches") or {}).get("sw0")
+        extra = {"fdb_entries": entries if entries is not None else
+                 sum(cs.get("learned", 0) for cs in c1.values()),
+                 "fdb_entries_from": "telemetry /hvnet/switches" if entries is not None else
+                 "vswitchctl stats: learned", "fdb_size": fdb,
+                 "fdb_table_kib": fdb_table_kib(fdb)}
+        if isinstance(tel.get("/hvnet/memory"), dict):
+            extra["vswitchd_memory"] = tel["/hvnet/memory"]
+        mem = memory_of(self.pid(), self.prefix, extra)
         return dict({"dut_counters": delta}, **cpu), mem
 
     def stop(self):
@@ -400,6 +410,7 @@ class Ovs:
         self.case = case
         self.socks = [os.path.join(self.dir, f"memif-{i}.sock") for i in (0, 1)]
         self._pid = None
+        self.acl_setup_s = None
         self.prefix = "ovs-bench-" + re.sub(r"[^a-zA-Z0-9\n]", "-", os.path.basename(self.dir))
 
     def sh(self, *args, env=None, timeout=120):
@@ -501,6 +512,10 @@ def gen_cmd(gen, socks, case, size, rxq, opts, rate=0.0):
     return ["taskset", "-c", str(CPU_GEN), gen] + eal + ["--"] + args
 
 
+GEN_SECOND_RE = re.compile(r"^hvnet-gen:\s+[\d.]+ s measure\s+tx\s+[\d.]+ Mpps\s+rx\s+([\d.]+) Mpps",
+                           re.M)
+
+
 def gen_has_rxq(gen):
     """Whether hvnet-gen can open and poll a second rx queue (--rxq)."""
     try:
@@ -551,14 +566,20 @@ def gen_trial(gen, dut, case, size, opts, rate=0.0, quiet=False):
                       f"received {out.get('rx_packets')})")
     else:
         t["ok"] = True
-        t["mpps"] = [round(float(out["rx_mpps"]), 4)]
+        # hvnet-gen's 1 s progress lines (each exact over its own window):
+        # their spread shows a vCPU move during the trial (settled()).
+        secs = [float(m.group(1)) for m in GEN_SECOND_RE.finditer(p.stderr)]
+        t["mpps"] = [round(x, 4) for x in secs] or [round(float(out["rx_mpps"]), 4)]
+        t["rx_mpps"] = round(float(out["rx_mpps"]), 4)
     t["raw"] = out
     if quiet:
         return t
     if out is not None:
+        # tx_busy_bursts: sends the switch's rx ring did not take whole,
+        # i.e. how often the switch, not the generator, set the pace.
         t["gen"] = {k: out.get(k) for k in ("tx_packets", "rx_packets", "lost", "reordered",
                                             "duplicates", "tx_mpps", "rx_mpps",
-                                            "offered_mpps", "duration_s")}
+                                            "offered_mpps", "duration_s", "tx_busy_bursts")}
     if t["ok"]:
         g = t["gen"]
         extra = ""
@@ -568,7 +589,9 @@ def gen_trial(gen, dut, case, size, opts, rate=0.0, quiet=False):
             extra += (f", datapath had {100 * t['dp_cpu_share']:.0f}% of CPU {CPU_DUT}, "
                       f"{t.get('dp_cpu_ns_per_frame', '-')} CPU ns/frame")
         h.progress(f"    {'hvnet' if dut.kind == 'hvnet' else 'ovs  '} {size:>4}B: "
-                   f"{t['mpps'][0]:.2f} Mpps (sent {g.get('tx_mpps')}, lost {g.get('lost')})"
+                   f"{t['rx_mpps']:.2f} Mpps {h.fmt_samples(t['mpps'])} "
+                   f"(sent {g.get('tx_mpps')}, lost {g.get('lost')}, "
+                   f"switch's ring full {g.get('tx_busy_bursts')}x)"
                    + extra)
     else:
         h.progress(f"    {'hvnet' if dut.kind == 'hvnet' else 'ovs  '} {size:>4}B: "
@@ -659,7 +682,7 @@ def run_instance(dut, gen, case, opts, probe, gen_error, rtt0=None):
     pl = h.placement([rtt0, rtt1])
     for t in trials:
         t["rtt_ns"] = [rtt0, rtt1]
-        t["placement"] = pl
+        t["placement"] = h.settled(pl, t["mpps"])
     return trials, rtt1
 
 
@@ -706,6 +729,7 @@ def result_for(h, case, size, hv, peer, opts, machine, acl_times):
         res["peer_pmd_idle_pct"] = last_q.get("pmd_idle_pct")
     if case["acls"]:
         res["acl_setup_s"] = acl_times.get(case["id"])
+        res["peer_acl_setup_s"] = acl_times.get("peer:" + case["id"])
         if last_q.get("acl_drop_packets"):
             res["peer_error"] = (f"{last_q['acl_drop_packets']} frames matched an OVS drop rule: "
                                  "the traffic uses the ACLs' prefixes")
@@ -743,6 +767,11 @@ def mac_falloff(results):
     for key, field in (("mpps", "mac_falloff"), ("peer_mpps", "peer_mac_falloff")):
         if lo.get(key) and hi.get(key) is not None:
             hi[field] = round(1 - hi[key] / lo[key], 4)
+    # A vCPU move between the two results changes rates 3x: the fall-off
+    # means something only when both ran in the same placement.
+    hi["mac_falloff_placements"] = [lo.get("placement"), hi.get("placement")]
+    hi["mac_falloff_comparable"] = bool(lo.get("placement")) and \
+        lo.get("placement") == hi.get("placement")
     if hi.get("mac_falloff") is not None:
         hi.setdefault("goals", {})["mac_falloff_le_20pct"] = hi["mac_falloff"] <= GOAL_MAC_DROP
 
@@ -788,7 +817,9 @@ def print_table(results):
                          f"{fmt(100 * r['mac_falloff'] if r.get('mac_falloff') is not None else None, '.1f', 0)}%"
                          f" slower, OVS "
                          f"{fmt(100 * r['peer_mac_falloff'] if r.get('peer_mac_falloff') is not None else None, '.1f', 0)}%"
-                         f" (goal <= {100 * GOAL_MAC_DROP:.0f}%)")
+                         f" (goal <= {100 * GOAL_MAC_DROP:.0f}%)"
+                         + ("" if r.get("mac_falloff_comparable") else
+                            f"; NOT comparable: placements {r.get('mac_falloff_placements')}"))
     lines.append(f"Mpps: frames the generator received on port 1, flat out, one way u0 -> u1; "
                  f"median over rounds; goals: ratio >= {GOAL_RATIO}, {GOAL_MPPS_64} Mpps at 64 B "
                  f"(10GbE = 1.00), <= {100 * GOAL_MAC_DROP:.0f}% slower from 1 to "
@@ -870,8 +901,13 @@ def scenario_switch(opts, machine):
                     peer = Ovs(d, tmp, case)
                     got, rtt = run_instance(peer, gen, case, opts, probe, peer_gen_error, rtt)
                     trials[case["id"]]["peer"] += got
+                    if getattr(peer, "acl_setup_s", None) is not None:
+                        acl_times.setdefault("peer:" + case["id"], peer.acl_setup_s)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+        # hvnet-gen's EAL runtime directory (its telemetry socket), even
+        # with --in-memory.
+        shutil.rmtree(f"/var/run/dpdk/hvnet-swgen-{os.getpid()}", ignore_errors=True)
 
     results = []
     for case in plan:

@@ -81,6 +81,14 @@ check(a2[a2.index("--rxq") + 1] == "2", "--rxq 2 towards OVS")
 check(float(a2[a2.index("--rate-mpps") + 1]) == 3.25, "a rate for the RFC 2544 search")
 check(any("role=client" in x and "/t/m0" in x for x in cmd2), "memif client on the DUT's socket")
 
+# hvnet-gen's 1 s progress lines: only the measured seconds count.
+err = ("hvnet-gen:   1.0 s warm-up tx   9.000 Mpps  rx   8.900 Mpps  lost 0  reordered 0\n"
+       "hvnet-gen:   2.0 s measure tx  10.100 Mpps  rx  10.050 Mpps  lost 0  reordered 0\n"
+       "hvnet-gen:   3.0 s measure tx  10.200 Mpps  rx  10.150 Mpps  lost 32  reordered 0\n"
+       "hvnet-gen:   3.1 s drain   tx   0.000 Mpps  rx   1.000 Mpps  lost 32  reordered 0\n")
+secs = [float(m.group(1)) for m in switch.GEN_SECOND_RE.finditer(err)]
+check(secs == [10.05, 10.15], f"measured seconds' rx rates {secs}")
+
 # 1 -> 1,000,000 MACs: the fall-off goes on the 1,000,000 result.
 res = [{"case": "macs", "size": 64, "macs": 1, "mpps": 10.0, "peer_mpps": 4.0},
        {"case": "macs", "size": 64, "macs": 1000, "mpps": 9.5, "peer_mpps": 3.0},
