@@ -23,7 +23,8 @@
 #define DP_BURST VSW_DP_BURST
 #define DP_TXQ VSW_DP_TXQ    /* frames buffered per egress port per round */
 #define DP_MAX_PORTS VSW_DP_MAX_PORTS
-#define DP_AGE_BUDGET 256    /* FDB slots aged per round */
+#define DP_AGE_BUDGET 256    /* FDB slots aged per slice */
+#define DP_AGE_PERIOD_US 50  /* at most one slice per this many microseconds */
 #define DP_ACL_SESSIONS 16384 /* per port with stateful ACLs */
 
 _Static_assert(DP_TXQ <= 64, "an egress batch goes through extensions, at most 64 frames");
@@ -68,6 +69,7 @@ struct vsw_dp {
 	struct rte_mempool *mp;
 	struct rte_rcu_qsbr *qs;
 	uint64_t tsc_per_s;
+	uint64_t sweep_tsc;          /* when aging last swept a slice */
 	uint32_t nports;             /* highest used index + 1 */
 	struct dp_mirrors *mirrors;  /* NULL: none */
 	struct vsw_ext_chain *ext;   /* NULL: none */
@@ -796,7 +798,7 @@ static bool learn(struct vsw_dp *dp, uint32_t in, struct dp_port *p, const struc
 /* Per-frame state through the ingress stages, compacted with the frames. */
 struct dp_ing {
 	int32_t fwd;                 /* a forwarding extension's port, or < 0 */
-	uint64_t dkey;
+	uint64_t skey, dkey;
 	struct vsw_pkt pk;
 };
 
@@ -816,6 +818,7 @@ static uint16_t ingress(struct vsw_dp *dp, uint32_t in, struct dp_port *p,
 	capture(p, pkts, n, VSW_DIR_OUTBOUND);
 	for (uint16_t i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
+		struct rte_ether_hdr *eh;
 		uint16_t pcp;
 		int vlan;
 
@@ -835,9 +838,12 @@ static uint16_t ingress(struct vsw_dp *dp, uint32_t in, struct dp_port *p,
 		m->port = (uint16_t)in;
 		m->vlan_tci = (uint16_t)(vlan | pcp << 13);
 		g[k].fwd = -1;
-		g[k].dkey = vsw_fdb_key(rte_pktmbuf_mtod(m, struct rte_ether_hdr *)->dst_addr.addr_bytes,
-					(uint16_t)vlan);
-		/* The destination's bucket, so the lookup later finds it in cache. */
+		eh = rte_pktmbuf_mtod(m, struct rte_ether_hdr *);
+		g[k].skey = vsw_fdb_key(eh->src_addr.addr_bytes, (uint16_t)vlan);
+		g[k].dkey = vsw_fdb_key(eh->dst_addr.addr_bytes, (uint16_t)vlan);
+		/* Both buckets, so learning and the lookup later find them in
+		 * cache: with a large table each is otherwise a miss. */
+		rte_prefetch0(&dp->fdb.tab[vsw_fdb_slot(&dp->fdb, g[k].skey)]);
 		rte_prefetch0(&dp->fdb.tab[vsw_fdb_slot(&dp->fdb, g[k].dkey)]);
 		pkts[k++] = m;
 	}
@@ -856,8 +862,15 @@ static uint16_t ingress(struct vsw_dp *dp, uint32_t in, struct dp_port *p,
 							   .vlan = pkts[i]->vlan_tci & 0xfff };
 		vsw_ext_chain_run(ext, HVNET_EXT_INGRESS, pkts, meta, n, verdict);
 		for (uint16_t i = 0; i < n; i++) {
+			/* A filter may have rewritten the addresses. */
+			const struct rte_ether_hdr *eh =
+				rte_pktmbuf_mtod(pkts[i], const struct rte_ether_hdr *);
+			uint16_t vlan = pkts[i]->vlan_tci & 0xfff;
+
 			keep[i] = verdict[i] != HVNET_EXT_DROP;
 			g[i].fwd = verdict[i] >= 0 && verdict[i] < DP_MAX_PORTS ? verdict[i] : -1;
+			g[i].skey = vsw_fdb_key(eh->src_addr.addr_bytes, vlan);
+			g[i].dkey = vsw_fdb_key(eh->dst_addr.addr_bytes, vlan);
 		}
 		n = compact(p, pkts, g, sizeof(*g), keep, n, VSW_DROP_EXTENSION);
 	}
@@ -915,7 +928,7 @@ static void process(struct vsw_dp *dp, uint32_t in, struct rte_mbuf **pkts, uint
 			rte_pktmbuf_free(m);
 			continue;
 		}
-		if (!learn(dp, in, p, c, vsw_fdb_key(eh->src_addr.addr_bytes, vlan), now)) {
+		if (!learn(dp, in, p, c, g[i].skey, now)) {
 			rte_pktmbuf_free(m);
 			continue;
 		}
@@ -1042,7 +1055,13 @@ unsigned int vsw_dp_poll(struct vsw_dp *dp)
 	for (uint32_t i = 0; i < n; i++)
 		if (hvn_load_acquire(&dp->ports[i].port))
 			tx_flush(dp, &dp->ports[i], r.now);
-	vsw_fdb_sweep(&dp->fdb, DP_AGE_BUDGET, expired, &r);
+	/* Aging counts seconds: a slice every DP_AGE_PERIOD_US is plenty
+	 * (a 4M-slot table in under 30 s) and keeps the sweep off rounds
+	 * that only carried a few frames. */
+	if (tsc - dp->sweep_tsc >= dp->tsc_per_s / (1000000 / DP_AGE_PERIOD_US)) {
+		dp->sweep_tsc = tsc;
+		vsw_fdb_sweep(&dp->fdb, DP_AGE_BUDGET, expired, &r);
+	}
 	return total;
 }
 
