@@ -30,11 +30,13 @@
 #define VSW_CTL_PROTO_VERSION 1
 #define VSW_CTL_DEFAULT_SOCKET "/run/hvnet/vswitchd.sock"
 #define VSW_CTL_SOCKET_ENV "VSWITCHD_SOCKET"
-#define VSW_CTL_MAX_REQUEST 65536u          /* bytes in one request line */
+/* Bytes in one request line: an acl-load of a port's most ACLs. */
+#define VSW_CTL_MAX_REQUEST (8u << 20)
 #define VSW_CTL_MAX_REPLY (16u << 20)       /* bytes in one reply line */
 #define VSW_CTL_MAX_REPLY_NODES (4u << 20)  /* values in one reply */
-/* Values in one request: far more than any valid one needs. */
-#define VSW_CTL_MAX_REQUEST_NODES 1024u
+/* Values in one request: far more than any valid one needs (an ACL is
+ * at most 14). */
+#define VSW_CTL_MAX_REQUEST_NODES (VSW_MAX_ACLS_PER_PORT * 16u + 1024u)
 
 /* Exit statuses of vswitchctl. */
 enum {

@@ -174,9 +174,11 @@ static unsigned int op_shape(enum vsw_op op)
 	case VSW_OP_PORT_QOS:
 	case VSW_OP_ACL_ADD:
 	case VSW_OP_ACL_DELETE:
+	case VSW_OP_ACL_LOAD:
 		return NEED_PORT | NEED_CONFIG;
 	case VSW_OP_MIRROR_ADD:
 	case VSW_OP_EXT_ADD:
+	case VSW_OP_EXT_MOVE:
 		return NEED_SW | NEED_NAME | NEED_CONFIG;
 	case VSW_OP_MIRROR_DELETE:
 		return NEED_NAME;
@@ -208,6 +210,8 @@ void vsw_ctl_encode_request(const struct vsw_change *c, struct vsw_jw *w)
 		vsw_jw_kbool(w, "may_exist", true);
 	if (c->flags & VSW_F_IF_EXISTS)
 		vsw_jw_kbool(w, "if_exists", true);
+	if (c->flags & VSW_F_REPLACE)
+		vsw_jw_kbool(w, "replace", true);
 	if ((shape & NEED_SW) || ((shape & OPT_SW) && c->sw[0] != '\0'))
 		vsw_jw_kstr(w, "switch", c->sw);
 	if ((shape & NEED_PORT) || ((shape & OPT_PORT) && c->port[0] != '\0'))
@@ -265,6 +269,12 @@ void vsw_ctl_encode_request(const struct vsw_change *c, struct vsw_jw *w)
 			put_acl(w, &c->acl, true,
 				!c->acl.extended || (c->fields & VSW_FLD_DIRECTION));
 			break;
+		case VSW_OP_ACL_LOAD:
+			vsw_jw_arr_open(w);
+			for (unsigned int k = 0; k < c->n_acls; k++)
+				put_acl(w, &c->acls[k], false, true);
+			vsw_jw_arr_close(w);
+			break;
 		case VSW_OP_MIRROR_ADD:
 			vsw_jw_obj_open(w);
 			put_mirror_fields(w, &c->mirror);
@@ -273,6 +283,11 @@ void vsw_ctl_encode_request(const struct vsw_change *c, struct vsw_jw *w)
 		case VSW_OP_EXT_ADD:
 			vsw_jw_obj_open(w);
 			put_ext_fields(w, &c->ext);
+			vsw_jw_obj_close(w);
+			break;
+		case VSW_OP_EXT_MOVE:
+			vsw_jw_obj_open(w);
+			vsw_jw_ku64(w, "position", c->position);
 			vsw_jw_obj_close(w);
 			break;
 		case VSW_OP_CAPTURE_START:
@@ -682,6 +697,41 @@ static int dec_ext_fields(struct dec *x, struct vsw_ext_cfg *e, const char *key,
 
 /* ---- decoding a request's config ---- */
 
+/* acl-load's list: each ACL whole, as acl-add takes it. */
+static int dec_acl_list(struct dec *x, uint32_t arr, struct vsw_change *c)
+{
+	char where[32];
+	uint32_t n;
+	int rc = need_type(x, arr, VSW_JARR, "config", "the request");
+
+	if (rc < 0)
+		return rc;
+	n = x->d->nodes[arr].n;
+	if (n > VSW_MAX_ACLS_PER_PORT)
+		return derr(x, "the request lists %" PRIu32 " ACLs, more than the %d a port takes",
+			    n, VSW_MAX_ACLS_PER_PORT);
+	c->acls = calloc(n ? n : 1, sizeof(*c->acls));
+	if (c->acls == NULL)
+		return derr(x, "out of memory for %" PRIu32 " ACLs", n);
+	c->n_acls = 0;
+	MEMBERS(x, arr, i, k) {
+		struct vsw_acl_cfg *a = &c->acls[c->n_acls];
+		bool has_dir, has_action;
+
+		snprintf(where, sizeof(where), "ACL %u", c->n_acls + 1);
+		a->dir = VSW_DIR_BOTH;
+		a->protocol = VSW_ACL_PROTO_ANY;
+		a->local_port_hi = a->remote_port_hi = 65535;
+		memcpy(a->port, c->port, VSW_NAME_MAX);
+		if ((rc = dec_acl(x, i, a, &has_dir, &has_action, where)) < 0)
+			return rc;
+		if (!has_dir || !has_action)
+			return derr(x, "%s needs an action and a direction", where);
+		c->n_acls++;
+	}
+	return 0;
+}
+
 static int dec_config(struct dec *x, uint32_t obj, struct vsw_change *c)
 {
 	struct seen s = { 0 };
@@ -698,6 +748,8 @@ static int dec_config(struct dec *x, uint32_t obj, struct vsw_change *c)
 		return dec_security(x, obj, &c->port_cfg.sec, &c->fields, where);
 	if (c->op == VSW_OP_PORT_QOS)
 		return dec_qos(x, obj, &c->port_cfg.qos, &c->fields, where);
+	if (c->op == VSW_OP_ACL_LOAD)
+		return dec_acl_list(x, obj, c);
 	if (c->op == VSW_OP_ACL_ADD || c->op == VSW_OP_ACL_DELETE) {
 		rc = dec_acl(x, obj, &c->acl, &has_dir, &has_action, where);
 		if (rc < 0)
@@ -778,6 +830,14 @@ static int dec_config(struct dec *x, uint32_t obj, struct vsw_change *c)
 			has_type |= strcmp(key, "type") == 0;
 			has_module |= strcmp(key, "module") == 0;
 			rc = dec_ext_fields(x, &c->ext, key, i, where);
+			break;
+		case VSW_OP_EXT_MOVE:
+			if (strcmp(key, "position") == 0) {
+				rc = get_uint(x, i, VSW_MAX_EXTENSIONS, &n, key, where);
+				c->position = (unsigned int)n;
+			} else {
+				rc = unknown(x, key, where);
+			}
 			break;
 		case VSW_OP_CAPTURE_START:
 			if (strcmp(key, "direction") == 0) {
@@ -884,10 +944,12 @@ int vsw_ctl_decode_request(const char *text, size_t len, struct vsw_change *c, c
 				rc = derr(&x, "protocol version %" PRIu64 " is not %d: use the "
 					  "vswitchctl of this vswitchd", version,
 					  VSW_CTL_PROTO_VERSION);
-		} else if (strcmp(key, "may_exist") == 0 || strcmp(key, "if_exists") == 0) {
+		} else if (strcmp(key, "may_exist") == 0 || strcmp(key, "if_exists") == 0 ||
+			   strcmp(key, "replace") == 0) {
 			rc = get_bool(&x, i, &flag, key, "the request");
 			if (rc == 0 && flag)
-				c->flags |= key[0] == 'm' ? VSW_F_MAY_EXIST : VSW_F_IF_EXISTS;
+				c->flags |= key[0] == 'm' ? VSW_F_MAY_EXIST :
+					    key[0] == 'i' ? VSW_F_IF_EXISTS : VSW_F_REPLACE;
 		} else if (strcmp(key, "switch") == 0 && (shape & (NEED_SW | OPT_SW))) {
 			has_sw = true;
 			rc = get_str(&x, i, c->sw, sizeof(c->sw), key, "the request");
@@ -921,6 +983,8 @@ int vsw_ctl_decode_request(const char *text, size_t len, struct vsw_change *c, c
 		fill_names(c);
 	if (rc == 0)
 		rc = vsw_change_check(c, why, wlen);
+	if (rc < 0)
+		vsw_change_fini(c);
 	return rc;
 }
 

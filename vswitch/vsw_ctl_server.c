@@ -619,6 +619,8 @@ out:
 	}
 	queue_reply(s, cl, &w);
 	vsw_jw_free(&w);
+	if (c != NULL)
+		vsw_change_fini(c);
 	free(c);
 }
 
@@ -686,7 +688,9 @@ static bool read_in(struct vsw_ctl_server *s, struct client *c)
 		ssize_t n;
 
 		if (c->in_cap - c->in_len < READ_CHUNK) {
-			size_t cap = c->in_len + READ_CHUNK;
+			/* Doubling: an acl-load request runs to megabytes. */
+			size_t cap = c->in_cap * 2 > c->in_len + READ_CHUNK ? c->in_cap * 2
+									  : c->in_len + READ_CHUNK;
 			char *nb = realloc(c->in, cap);
 
 			if (nb == NULL)

@@ -60,6 +60,10 @@ int vsw_daemon_mirrors(struct vsw_daemon *d, const char *sw, const struct vsw_mi
  * extension names in the model's order. */
 int vsw_daemon_ext_add(struct vsw_daemon *d, const struct vsw_ext_cfg *c, char *why, size_t len);
 int vsw_daemon_ext_set(struct vsw_daemon *d, const struct vsw_ext_cfg *c, char *why, size_t len);
+/* The switch's extensions take the order of names[0..n): the
+ * configuration's, which may name some that failed to load. */
+int vsw_daemon_ext_order(struct vsw_daemon *d, const char *sw, const char (*names)[VSW_NAME_MAX],
+			 unsigned int n, char *why, size_t len);
 int vsw_daemon_ext_del(struct vsw_daemon *d, const char *sw, const char *name, char *why,
 		       size_t len);
 struct vsw_ext_stats;

@@ -298,6 +298,39 @@ int vsw_daemon_ext_set(struct vsw_daemon *d, const struct vsw_ext_cfg *c, char *
 	return rc;
 }
 
+int vsw_daemon_ext_order(struct vsw_daemon *d, const char *sw, const char (*names)[VSW_NAME_MAX],
+			 unsigned int n, char *why, size_t len)
+{
+	int s = vsw_daemon_find_switch(d, sw), rc;
+	struct vsw_ext *was[VSW_MAX_EXTENSIONS];
+	unsigned int got = 0, have;
+	struct vsw_sw *w;
+
+	if (s < 0) {
+		snprintf(why, len, "no switch %s", sw);
+		return -ENOENT;
+	}
+	w = &d->sw[s];
+	have = w->n_exts;
+	memcpy(was, w->exts, have * sizeof(was[0]));
+	for (unsigned int i = 0; i < n; i++) {
+		for (unsigned int j = 0; j < have; j++)
+			if (!strcmp(vsw_ext_cfg(was[j])->name, names[i]) && got < have)
+				w->exts[got++] = was[j];
+	}
+	if (got != have) {
+		memcpy(w->exts, was, have * sizeof(was[0]));
+		snprintf(why, len, "switch %s runs extensions the new order leaves out", sw);
+		return -EINVAL;
+	}
+	/* Published like any chain change: the lcore finishes the frames it
+	 * holds with the old order and takes the new one at its next burst. */
+	rc = chain_publish(w, why, len);
+	if (rc)
+		memcpy(w->exts, was, have * sizeof(was[0]));
+	return rc;
+}
+
 int vsw_daemon_ext_del(struct vsw_daemon *d, const char *sw, const char *name, char *why,
 		       size_t len)
 {

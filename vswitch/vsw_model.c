@@ -284,6 +284,13 @@ static bool terminated(const char *s, size_t n)
 	return memchr(s, '\0', n) != NULL;
 }
 
+void vsw_change_fini(struct vsw_change *c)
+{
+	free(c->acls);
+	c->acls = NULL;
+	c->n_acls = 0;
+}
+
 int vsw_change_check(const struct vsw_change *c, char *why, size_t len)
 {
 	unsigned int allowed_fields = 0;
@@ -293,8 +300,9 @@ int vsw_change_check(const struct vsw_change *c, char *why, size_t len)
 		return WHY(-EINVAL, "unknown operation");
 	if (c->flags & ~vsw_op_flags(c->op))
 		return WHY(-EINVAL, "%s does not apply to %s",
-			   (c->flags & ~vsw_op_flags(c->op)) & VSW_F_MAY_EXIST ? "--may-exist"
-									       : "--if-exists",
+			   (c->flags & ~vsw_op_flags(c->op)) & VSW_F_MAY_EXIST ? "--may-exist" :
+			   (c->flags & ~vsw_op_flags(c->op)) & VSW_F_IF_EXISTS ? "--if-exists" :
+										 "--replace",
 			   vsw_op_name(c->op));
 	if (!terminated(c->sw, sizeof(c->sw)) || !terminated(c->port, sizeof(c->port)) ||
 	    !terminated(c->name, sizeof(c->name)))
@@ -360,6 +368,26 @@ int vsw_change_check(const struct vsw_change *c, char *why, size_t len)
 		if (strcmp(c->port, c->acl.port) != 0)
 			return WHY(-EINVAL, "the ACL's port and the request's disagree");
 		return vsw_cfg_check_acl(&c->acl, why, len);
+	case VSW_OP_ACL_LOAD:
+		rc = vsw_cfg_check_name(c->port, why, len);
+		if (rc == 0 && c->n_acls > VSW_MAX_ACLS_PER_PORT)
+			return WHY(-ENOSPC, "%u ACLs are more than the %d a port takes", c->n_acls,
+				   VSW_MAX_ACLS_PER_PORT);
+		if (rc == 0 && c->n_acls > 0 && c->acls == NULL)
+			return WHY(-EINVAL, "the request lists no ACLs");
+		for (unsigned int k = 0; rc == 0 && k < c->n_acls; k++) {
+			if (strcmp(c->port, c->acls[k].port) != 0)
+				return WHY(-EINVAL, "ACL %u: its port and the request's disagree",
+					   k + 1);
+			rc = vsw_cfg_check_acl(&c->acls[k], why, len);
+			if (rc < 0) {
+				char inner[300];
+
+				snprintf(inner, sizeof(inner), "%s", why);
+				return WHY(rc, "ACL %u: %s", k + 1, inner);
+			}
+		}
+		return rc;
 	case VSW_OP_ACL_DELETE:
 		if (strcmp(c->port, c->acl.port) != 0)
 			return WHY(-EINVAL, "the ACL's port and the request's disagree");
@@ -382,6 +410,10 @@ int vsw_change_check(const struct vsw_change *c, char *why, size_t len)
 		if (strcmp(c->name, c->ext.name) != 0 || strcmp(c->sw, c->ext.sw) != 0)
 			return WHY(-EINVAL, "the extension's names and its record's disagree");
 		return vsw_cfg_check_ext(&c->ext, why, len);
+	case VSW_OP_EXT_MOVE:
+		if (c->position < 1 || c->position > VSW_MAX_EXTENSIONS)
+			return WHY(-EINVAL, "the position must be 1-%d", VSW_MAX_EXTENSIONS);
+		/* fall through */
 	case VSW_OP_EXT_DELETE:
 	case VSW_OP_EXT_ENABLE:
 	case VSW_OP_EXT_DISABLE:
@@ -612,12 +644,13 @@ static void acl_describe(const struct vsw_acl_cfg *a, char *out, size_t n)
 		 vsw_acl_action_name(a->action), l, r);
 }
 
-/* The ACL 'a' collides with: same addresses (plain) or same weight
- * (extended), in an overlapping direction. */
-static int acl_conflict(const struct vsw_model *m, const struct vsw_acl_cfg *a)
+/* The ACL among arr[0..n) that 'a' collides with: same addresses (plain)
+ * or same weight (extended), in an overlapping direction. */
+static int acl_conflict_in(const struct vsw_acl_cfg *arr, unsigned int n,
+			   const struct vsw_acl_cfg *a)
 {
-	for (unsigned int i = 0; i < m->n_acls; i++) {
-		const struct vsw_acl_cfg *o = &m->acls[i];
+	for (unsigned int i = 0; i < n; i++) {
+		const struct vsw_acl_cfg *o = &arr[i];
 
 		if (strcmp(o->port, a->port) != 0 || o->extended != a->extended ||
 		    !dirs_overlap(o->dir, a->dir))
@@ -627,6 +660,11 @@ static int acl_conflict(const struct vsw_model *m, const struct vsw_acl_cfg *a)
 			return (int)i;
 	}
 	return -1;
+}
+
+static int acl_conflict(const struct vsw_model *m, const struct vsw_acl_cfg *a)
+{
+	return acl_conflict_in(m->acls, m->n_acls, a);
 }
 
 static int acl_add(struct vsw_model *m, const struct vsw_change *c, char *why, size_t len)
@@ -658,6 +696,78 @@ static int acl_add(struct vsw_model *m, const struct vsw_change *c, char *why, s
 			   VSW_MAX_ACLS);
 	UPPER_BOUND(m->acls, m->n_acls, port, c->port, at);
 	INSERT_AT(m->acls, m->n_acls, at, c->acl);
+	return 0;
+}
+
+/* Many ACLs for one port in one change: checked against the port's
+ * ACLs and each other, then inserted with one move of the array, so a
+ * policy of thousands of ACLs costs one pass instead of one per ACL. */
+static int acl_load(struct vsw_model *m, const struct vsw_change *c, char *why, size_t len)
+{
+	unsigned int first, n, had, keep, add = 0, at;
+	int p = need_port(m, c->port, why, len);
+	struct vsw_acl_cfg *mine;
+	char d[160];
+
+	if (p < 0)
+		return p;
+	n = vsw_model_port_acls(m, c->port, &first);
+	if (n == 0)    /* where the port's run would be: ACLs are sorted by port */
+		UPPER_BOUND(m->acls, m->n_acls, port, c->port, first);
+	had = n;
+	if (c->flags & VSW_F_REPLACE) {
+		memmove(&m->acls[first], &m->acls[first + n],
+			(m->n_acls - first - n) * sizeof(m->acls[0]));
+		m->n_acls -= n;
+		n = 0;
+	}
+	keep = n;
+	/* The new ones are gathered past the end, then moved into place. */
+	mine = &m->acls[first];
+	for (unsigned int k = 0; k < c->n_acls; k++) {
+		const struct vsw_acl_cfg *a = &c->acls[k];
+		int o = acl_conflict_in(mine, keep, a);
+
+		if (o >= 0 && (c->flags & VSW_F_MAY_EXIST) && vsw_acl_equal(&mine[o], a))
+			continue;
+		if (o >= 0) {
+			acl_describe(&mine[o], d, sizeof(d));
+			return WHY(-EEXIST, "ACL %u: port %s already has an %s; delete it first%s",
+				   k + 1, c->port, d,
+				   (c->flags & VSW_F_MAY_EXIST) ? "" : " or use --may-exist");
+		}
+		for (unsigned int j = 0; j < k; j++) {
+			if (acl_conflict_in(a, 1, &c->acls[j]) < 0)
+				continue;
+			if ((c->flags & VSW_F_MAY_EXIST) && vsw_acl_equal(a, &c->acls[j]))
+				goto dup;
+			acl_describe(&c->acls[j], d, sizeof(d));
+			return WHY(-EEXIST, "ACL %u collides with ACL %u, an %s", k + 1, j + 1, d);
+		}
+		add++;
+dup:;
+	}
+	if (add == 0 && keep == had)  /* all there already (--may-exist) */
+		return 1;
+	if (keep + add > VSW_MAX_ACLS_PER_PORT)
+		return WHY(-ENOSPC, "port %s would have %u ACLs, more than the %d a port takes",
+			   c->port, keep + add, VSW_MAX_ACLS_PER_PORT);
+	if (m->n_acls + add > VSW_MAX_ACLS)
+		return WHY(-ENOSPC, "%u more ACLs would pass the %d vswitchd keeps", add,
+			   VSW_MAX_ACLS);
+	/* Room after the port's run, then the new ones in the file's order. */
+	at = first + keep;
+	memmove(&m->acls[at + add], &m->acls[at], (m->n_acls - at) * sizeof(m->acls[0]));
+	m->n_acls += add;
+	for (unsigned int k = 0, w = at; k < c->n_acls; k++) {
+		const struct vsw_acl_cfg *a = &c->acls[k];
+		bool skip = acl_conflict_in(&m->acls[first], keep, a) >= 0;
+
+		for (unsigned int j = 0; !skip && j < k; j++)
+			skip = acl_conflict_in(a, 1, &c->acls[j]) >= 0;
+		if (!skip)
+			m->acls[w++] = *a;
+	}
 	return 0;
 }
 
@@ -756,6 +866,30 @@ static int forwarder(const struct vsw_model *m, const char *sw, const char *exce
 	return -1;
 }
 
+/* The switch's extensions are a run of m->exts in their order; the one
+ * at i takes the run's position c->position. Order matters within a
+ * type: capture, filter and forward keep Hyper-V's order among them. */
+static int ext_move(struct vsw_model *m, const struct vsw_change *c, unsigned int i, char *why,
+		    size_t len)
+{
+	unsigned int first = i, n = 0, to;
+	struct vsw_ext_cfg e = m->exts[i];
+
+	while (first > 0 && strcmp(m->exts[first - 1].sw, c->sw) == 0)
+		first--;
+	while (first + n < m->n_exts && strcmp(m->exts[first + n].sw, c->sw) == 0)
+		n++;
+	if (c->position > n)
+		return WHY(-EINVAL, "switch %s has %u extension%s; give a position of 1-%u", c->sw,
+			   n, n == 1 ? "" : "s", n);
+	to = first + c->position - 1;
+	if (to == i)
+		return 1;
+	REMOVE_AT(m->exts, m->n_exts, i);
+	INSERT_AT(m->exts, m->n_exts, to, e);
+	return 0;
+}
+
 static int ext_change(struct vsw_model *m, const struct vsw_change *c, char *why, size_t len)
 {
 	int s = need_switch(m, c->sw, why, len), i, f;
@@ -784,6 +918,8 @@ static int ext_change(struct vsw_model *m, const struct vsw_change *c, char *why
 			return 1;
 		return WHY(-ENOENT, "switch %s has no extension %s; list them with "
 			   "'vswitchctl extension list %s'", c->sw, c->name, c->sw);
+	} else if (c->op == VSW_OP_EXT_MOVE) {
+		return ext_move(m, c, (unsigned int)i, why, len);
 	} else {
 		enable = c->op == VSW_OP_EXT_ENABLE && m->exts[i].type == VSW_EXT_FORWARD;
 	}
@@ -854,6 +990,8 @@ int vsw_model_apply(struct vsw_model *m, const struct vsw_change *c, char *why, 
 		return acl_add(m, c, why, len);
 	case VSW_OP_ACL_DELETE:
 		return acl_delete(m, c, why, len);
+	case VSW_OP_ACL_LOAD:
+		return acl_load(m, c, why, len);
 	case VSW_OP_MIRROR_ADD:
 		return mirror_add(m, c, why, len);
 	case VSW_OP_MIRROR_DELETE:

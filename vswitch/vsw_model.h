@@ -42,6 +42,7 @@ enum vsw_op_kind {
 
 #define VSW_F_MAY_EXIST 1u       /* an add of what exists is no error */
 #define VSW_F_IF_EXISTS 2u       /* a delete of what does not exist is no error */
+#define VSW_F_REPLACE 4u         /* acl-load: the port's ACLs become exactly these */
 
 /* The operations: enum suffix, protocol name, kind, flags it accepts. */
 #define VSW_OPS(X) \
@@ -56,12 +57,14 @@ enum vsw_op_kind {
 	X(PORT_QOS, "port-qos", VSW_OPK_CHANGE, 0) \
 	X(ACL_ADD, "acl-add", VSW_OPK_CHANGE, VSW_F_MAY_EXIST) \
 	X(ACL_DELETE, "acl-delete", VSW_OPK_CHANGE, VSW_F_IF_EXISTS) \
+	X(ACL_LOAD, "acl-load", VSW_OPK_CHANGE, VSW_F_MAY_EXIST | VSW_F_REPLACE) \
 	X(MIRROR_ADD, "mirror-add", VSW_OPK_CHANGE, VSW_F_MAY_EXIST) \
 	X(MIRROR_DELETE, "mirror-delete", VSW_OPK_CHANGE, VSW_F_IF_EXISTS) \
 	X(EXT_ADD, "extension-add", VSW_OPK_CHANGE, VSW_F_MAY_EXIST) \
 	X(EXT_DELETE, "extension-delete", VSW_OPK_CHANGE, VSW_F_IF_EXISTS) \
 	X(EXT_ENABLE, "extension-enable", VSW_OPK_CHANGE, 0) \
 	X(EXT_DISABLE, "extension-disable", VSW_OPK_CHANGE, 0) \
+	X(EXT_MOVE, "extension-move", VSW_OPK_CHANGE, 0) \
 	X(SHOW, "show", VSW_OPK_QUERY, 0) \
 	X(SWITCH_LIST, "switch-list", VSW_OPK_QUERY, 0) \
 	X(PORT_LIST, "port-list", VSW_OPK_QUERY, 0) \
@@ -116,7 +119,9 @@ struct vsw_capture_cfg {
  *   PORT_ADD       sw, port, port_cfg (whole: kind, devargs, policy)
  *   PORT_SET/VLAN/SECURITY/QOS  port, port_cfg (VLAN whole; others fields)
  *   ACL_ADD        port, acl                ACL_DELETE  port, acl (the match)
+ *   ACL_LOAD       port, acls[n_acls] (one transaction: all of them or none)
  *   MIRROR_ADD     sw, name, mirror         EXT_*       sw, name, ext
+ *   EXT_MOVE       sw, name, position (1 = first of the switch's extensions)
  *   *_DELETE       the names               queries     optional sw / port
  *   CAPTURE_START  port, capture            CAPTURE_STOP  port
  * Names are repeated inside the records (sw_cfg.name == sw, ...). */
@@ -130,8 +135,11 @@ struct vsw_change {
 	struct vsw_switch_cfg sw_cfg;
 	struct vsw_port_cfg port_cfg;
 	struct vsw_acl_cfg acl;
+	struct vsw_acl_cfg *acls;    /* ACL_LOAD; owned by whoever made the change */
+	unsigned int n_acls;
 	struct vsw_mirror_cfg mirror;
 	struct vsw_ext_cfg ext;
+	unsigned int position;
 	struct vsw_capture_cfg capture;
 };
 
@@ -151,6 +159,8 @@ bool vsw_model_equal(const struct vsw_model *a, const struct vsw_model *b);
 /* A change with every record at its defaults (an untagged port, ACL
  * ports "any", protocol any). */
 void vsw_change_init(struct vsw_change *c, enum vsw_op op);
+/* Frees what a decoded change owns (acl-load's list); init again to reuse. */
+void vsw_change_fini(struct vsw_change *c);
 /* The change alone: op, flags, names and records valid. 0 or -EINVAL. */
 int vsw_change_check(const struct vsw_change *c, char *why, size_t len);
 

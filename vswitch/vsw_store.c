@@ -384,8 +384,21 @@ static int sync_scope(struct vsw_store *s, const struct vsw_change *c, const str
 	case VSW_OP_PORT_QOS:
 		i = vsw_model_find_port(m, c->port);
 		return i >= 0 ? put_port(s, &m->ports[i]) : sync_port_tree(s, m, c->port);
-	case VSW_OP_ACL_ADD:
+	case VSW_OP_ACL_ADD: {
+		/* An add goes last in the port's order and the stored order is
+		 * 0..n-1, so only the tail is written, not the port's thousands:
+		 * the same two statements make the add and undo it (the model
+		 * before the add has one ACL fewer). */
+		unsigned int first, n = vsw_model_port_acls(m, c->port, &first);
+
+		rc = run(s, "DELETE FROM acl WHERE port = ? AND seq >= ?", "si", c->port,
+			 (int64_t)n - 1);
+		if (rc == SQLITE_OK && n > 0)
+			rc = put_acl(s, &m->acls[first + n - 1], (int64_t)n - 1);
+		return rc;
+	}
 	case VSW_OP_ACL_DELETE:
+	case VSW_OP_ACL_LOAD:
 		return sync_port_acls(s, m, c->port);
 	case VSW_OP_MIRROR_ADD:
 	case VSW_OP_MIRROR_DELETE:
@@ -398,6 +411,7 @@ static int sync_scope(struct vsw_store *s, const struct vsw_change *c, const str
 	case VSW_OP_EXT_DELETE:
 	case VSW_OP_EXT_ENABLE:
 	case VSW_OP_EXT_DISABLE:
+	case VSW_OP_EXT_MOVE:
 		return sync_switch_exts(s, m, c->sw);
 	default:
 		return SQLITE_OK;    /* queries and actions store nothing */

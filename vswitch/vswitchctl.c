@@ -232,6 +232,7 @@ int main(int argc, char **argv)
 	}
 	vsw_jw_init(&w);
 	vsw_ctl_encode_request(&cli.req, &w);
+	vsw_change_fini(&cli.req);
 	if (w.err != 0)
 		return die(VSW_EXIT_USAGE, "cannot encode the request: out of memory");
 	fd = connect_to(path);

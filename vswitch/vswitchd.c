@@ -29,6 +29,7 @@
 
 #include "vswitch/vsw_ctl_server.h"
 #include "vswitch/vsw_daemon.h"
+#include "vswitch/vsw_ext.h"
 #include "vswitch/vsw_model.h"
 #include "vswitch/vsw_store.h"
 
@@ -85,6 +86,19 @@ static int port_acls(struct vswd *v, const char *port, const struct vsw_model *m
 	return rc == -ENOENT ? 0 : rc;   /* a port the datapath refused earlier */
 }
 
+/* The switch's extensions in the model's order. */
+static int ext_order(struct vswd *v, const char *sw, const struct vsw_model *m, char *why,
+		     size_t len)
+{
+	char names[VSW_MAX_EXTENSIONS][VSW_NAME_MAX];
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < m->n_exts; i++)
+		if (!strcmp(m->exts[i].sw, sw))
+			memcpy(names[n++], m->exts[i].name, VSW_NAME_MAX);
+	return vsw_daemon_ext_order(v->d, sw, (const char (*)[VSW_NAME_MAX])names, n, why, len);
+}
+
 static int switch_mirrors(struct vswd *v, const char *sw, const struct vsw_model *m, char *why,
 			  size_t len)
 {
@@ -136,6 +150,7 @@ static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_mode
 		return rc ? rc : vsw_daemon_port_set(v->d, &m->ports[i], why, len);
 	case VSW_OP_ACL_ADD:
 	case VSW_OP_ACL_DELETE:
+	case VSW_OP_ACL_LOAD:
 		return port_acls(v, c->port, m, why, len);
 	case VSW_OP_MIRROR_ADD:
 		return switch_mirrors(v, c->sw, m, why, len);
@@ -155,6 +170,8 @@ static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_mode
 	case VSW_OP_EXT_DISABLE:
 		i = vsw_model_find_ext(m, c->sw, c->name);
 		return vsw_daemon_ext_set(v->d, &m->exts[i], why, len);
+	case VSW_OP_EXT_MOVE:
+		return ext_order(v, c->sw, m, why, len);
 	default:
 		snprintf(why, len, "%s is not carried out by this vswitchd's datapath yet; "
 			 "nothing was changed", vsw_op_name(c->op));
@@ -291,6 +308,41 @@ static int tel_switches(const char *cmd, const char *params, struct rte_tel_data
 	return 0;
 }
 
+/* A switch's extensions in chain-list order, with what each saw. */
+static int tel_extensions(const char *cmd, const char *params, struct rte_tel_data *out)
+{
+	const struct vsw_model *m;
+	unsigned int pos = 0;
+
+	(void)cmd;
+	if (params == NULL || params[0] == '\0')
+		return -EINVAL;
+	rte_tel_data_start_dict(out);
+	pthread_mutex_lock(&tel_vswd->lock);
+	m = tel_vswd->ctl ? vsw_ctl_server_model(tel_vswd->ctl) : NULL;
+	for (unsigned int i = 0; m && i < m->n_exts; i++) {
+		struct rte_tel_data *e;
+		struct vsw_ext_stats es;
+
+		if (strcmp(m->exts[i].sw, params) != 0)
+			continue;
+		pos++;
+		if (vsw_daemon_ext_stats(tel_vswd->d, params, m->exts[i].name, &es) != 0 ||
+		    (e = rte_tel_data_alloc()) == NULL)
+			continue;
+		rte_tel_data_start_dict(e);
+		rte_tel_data_add_dict_u64(e, "position", pos);
+		rte_tel_data_add_dict_string(e, "type", vsw_ext_type_name(m->exts[i].type));
+		rte_tel_data_add_dict_int(e, "enabled", m->exts[i].enabled);
+		rte_tel_data_add_dict_u64(e, "frames", es.frames);
+		rte_tel_data_add_dict_u64(e, "dropped", es.dropped);
+		rte_tel_data_add_dict_u64(e, "redirected", es.redirected);
+		rte_tel_data_add_dict_container(out, m->exts[i].name, e, 0);
+	}
+	pthread_mutex_unlock(&tel_vswd->lock);
+	return 0;
+}
+
 static void pool_sum(struct rte_mempool *mp, void *arg)
 {
 	uint64_t *kib = arg;
@@ -339,6 +391,9 @@ static void telemetry_register(struct vswd *v)
 				   "A port's counters. Parameter: the port's name");
 	rte_telemetry_register_cmd("/hvnet/switches", tel_switches,
 				   "vswitchd's switches and their learned MACs. No parameters");
+	rte_telemetry_register_cmd("/hvnet/extensions", tel_extensions,
+				   "A switch's extensions in order, with frames seen, dropped and "
+				   "redirected. Parameter: the switch's name");
 	rte_telemetry_register_cmd("/hvnet/memory", tel_memory,
 				   "vswitchd's memory: mbuf pools, DPDK heap, MAC tables, process "
 				   "heap (KiB). No parameters");

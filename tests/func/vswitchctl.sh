@@ -180,6 +180,32 @@ expect 1 'port p1 has no outbound ACL with those addresses' \
 	port acl p1 delete --direction outbound --remote-mac 00:15:5d:aa:bb:cc
 expect 0 '^$' --if-exists port acl p1 delete --direction outbound --remote-mac 00:15:5d:aa:bb:cc
 
+# ---- port acl load: a file of ACLs in one transaction ----
+printf '# web tier\n--action deny --direction inbound --remote-ip 172.16.0.0/12\n\n  --weight 200 --action allow --direction outbound --protocol udp --remote-port 53\n' >"$dir/p2.acl"
+expect 0 '^$' port acl p2 load "$dir/p2.acl"
+expect 0 'weight 200 outbound allow protocol udp' port acl p2 list
+expect 1 'ACL 1: port p2 already has an inbound deny ACL' port acl p2 load "$dir/p2.acl"
+expect 0 '^$' --may-exist port acl p2 load "$dir/p2.acl"
+printf -- '--action deny --direction inbound --remote-ip 1.2.3.0/24\n--action allow --direction sideways\n' >"$dir/bad.acl"
+expect 2 'bad.acl:2: --direction takes' port acl p2 load "$dir/bad.acl"
+printf -- '--action deny --direction inbound --remote-ip 1.2.3.0/24 --socket /x\n' >"$dir/opt.acl"
+expect 2 'opt.acl:1: only ACL options belong in the file' port acl p2 load "$dir/opt.acl"
+printf -- '--action deny --direction inbound --remote-ip 1.2.4.0/24\n--action allow --direction both --remote-ip 1.2.4.0/24\n' >"$dir/dup.acl"
+expect 1 'ACL 2 collides with ACL 1' port acl p2 load "$dir/dup.acl"
+expect 2 'cannot read .*nope.acl' port acl p2 load "$dir/nope.acl"
+expect 2 'load takes its ACLs from the file, not --action' port acl p2 load "$dir/p2.acl" --action deny
+expect 2 '--replace belongs to port acl PORT load' port acl p2 add --replace --action deny \
+	--direction inbound --remote-ip 1.2.3.4
+expect 1 'port p9 does not exist' port acl p9 load "$dir/p2.acl"
+[ "$("$ctl" port acl p2 list | wc -l)" = 2 ] || fail "a refused load changed p2's ACLs"
+python3 -c '
+for i in range(5000):
+    print(f"--action deny --direction outbound --remote-ip 10.{i >> 8}.{i & 255}.0/24")' >"$dir/big.acl"
+expect 0 '^$' port acl p2 load "$dir/big.acl"
+[ "$("$ctl" port acl p2 list | wc -l)" = 5002 ] || fail "p2 does not have 5002 ACLs after the load"
+"$ctl" port acl p2 load - --replace </dev/null || fail "an empty load --replace from stdin failed"
+[ -z "$("$ctl" port acl p2 list)" ] || fail "load --replace of nothing left ACLs on p2"
+
 expect 0 '' mirror add sw0 m0 --output p2 --select-src p1 --select-vlan 10-20
 expect 1 'port u1 is on switch ext0, not sw0' mirror add sw0 m1 --output u1 --select-all
 expect 2 'cannot be selected' mirror add sw0 m1 --output p2 --select-dst p2
@@ -195,6 +221,12 @@ expect 0 '' extension add sw0 fwd1 --type forward --module builtin1 --disabled
 expect 1 'already has forwarding extension fwd0 enabled' extension enable sw0 fwd1
 expect 0 '' extension disable sw0 fwd0
 expect 0 '' extension enable sw0 fwd1
+expect 0 '^$' extension move sw0 fwd1 --position 1
+expect 0 '^sw0 fwd1 ' extension list sw0
+expect 1 'switch sw0 has 3 extensions; give a position of 1-3' extension move sw0 fwd1 --position 4
+expect 2 'give --position' extension move sw0 fwd1
+expect 1 'switch sw0 has no extension nope' extension move sw0 nope --position 1
+expect 0 '^$' extension move sw0 fwd1 --position 3
 expect 1 'switch sw0 has no extension nope' extension delete sw0 nope
 expect 0 '^$' --if-exists extension delete sw0 nope
 expect 2 'neither a built-in name nor an absolute path' \
@@ -278,6 +310,7 @@ python3 -c 'import json,sys; r=json.loads(sys.argv[1]); assert r["result"]["stat
 [ "$(applied port-add)" = 4 ] || fail "the datapath saw $(applied port-add) port-adds, want 4"
 [ "$(applied switch-create)" = 3 ] || fail "the datapath saw $(applied switch-create) switch-creates"
 [ "$(applied acl-add)" = 6 ] || fail "the datapath saw $(applied acl-add) acl-adds, want 6"
+[ "$(applied acl-load)" = 3 ] || fail "the datapath saw $(applied acl-load) acl-loads, want 3"
 
 # ---- hostile and malformed protocol input, straight to the socket ----
 python3 - "$sock" <<'PY' || fail "raw protocol checks"
@@ -315,7 +348,8 @@ refused(b'{"op":"switch-create","switch":"x","config":{"type":"internal","fdb_si
 refused(b'{"op":"show","switch":"\\u0000"}\n', "EINVAL", "NUL")
 refused(b'{"op":"show","switch":"\xff"}\n', "EINVAL", "UTF-8")
 refused(b'[' * 100 + b']' * 100 + b'\n', "E2BIG", "nested too deep")
-refused(b'{"op":"show","switch":"' + b"a" * 70000 + b'"}\n', "EMSGSIZE", "longer than 65536")
+refused(b'{"op":"show","switch":"' + b"a" * (8 << 20) + b'"}\n', "EMSGSIZE",
+        "longer than 8388608")
 refused(b'{"op":"capture-start","port":"p1"}\n', "EINVAL", "SCM_RIGHTS")
 # Two requests in one write, answered in order; a last one ended by EOF.
 r = talk(b'{"op":"switch-list"}\n{"op":"port-list","switch":"sw0"}\n{"op":"show","switch":"ext0"}',

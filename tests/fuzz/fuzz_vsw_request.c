@@ -107,9 +107,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	CHECK(l1 == l2 && memcmp(e1, e2, l1) == 0);
 	free(e1);
 	free(e2);
+	vsw_change_fini(&again);
 
-	if (vsw_op_kind(c.op) != VSW_OPK_CHANGE)
+	if (vsw_op_kind(c.op) != VSW_OPK_CHANGE) {
+		vsw_change_fini(&c);
 		return 0;
+	}
 	vsw_model_copy(m, base);
 	rc = vsw_model_apply(m, &c, why, sizeof(why));
 	CHECK(rc == 0 || rc == 1 || rc < 0);
@@ -118,5 +121,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (rc < 0)
 		CHECK(why[0] != '\0');
 	CHECK(vsw_model_check(m, why, sizeof(why)) == 0);
+	vsw_change_fini(&c);
 	return 0;
 }

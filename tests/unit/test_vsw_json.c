@@ -267,11 +267,14 @@ static void check_request_round_trips(void)
 		T_EQ(back.fields, cli.req.fields);
 		T_ASSERT(strcmp(back.sw, cli.req.sw) == 0 && strcmp(back.port, cli.req.port) == 0 &&
 			 strcmp(back.name, cli.req.name) == 0);
+		T_EQ(back.n_acls, cli.req.n_acls);
 		b = encode(&back);
 		if (strcmp(a, b) != 0)
 			T_FAIL("'%s' does not survive a round trip:\n  %s\n  %s", cmdlines[i], a, b);
 		free(a);
 		free(b);
+		vsw_change_fini(&back);
+		vsw_change_fini(&cli.req);
 	}
 }
 
@@ -289,6 +292,19 @@ static void check_request_details(void)
 	T_EQ(c.acl.local_port_hi, 65535);
 	T_EQ(c.acl.remote.plen, 16);
 	T_ASSERT(strcmp(c.acl.port, "p1") == 0);
+
+	/* acl-load: each ACL whole, defaults filled, the port named in each. */
+	static const char load[] = "{\"op\":\"acl-load\",\"port\":\"p1\",\"replace\":true,"
+		"\"config\":[{\"action\":\"deny\",\"direction\":\"inbound\",\"remote\":\"10.0.0.0/8\"},"
+		"{\"extended\":true,\"action\":\"allow\",\"direction\":\"both\",\"weight\":3}]}";
+
+	T_EQ(vsw_ctl_decode_request(load, sizeof(load) - 1, &c, why, sizeof(why)), 0);
+	T_EQ(c.n_acls, 2);
+	T_EQ(c.flags, VSW_F_REPLACE);
+	T_ASSERT(!c.acls[0].extended && c.acls[0].remote.plen == 8 && c.acls[1].weight == 3);
+	T_EQ(c.acls[1].local_port_hi, 65535);
+	T_ASSERT(strcmp(c.acls[1].port, "p1") == 0);
+	vsw_change_fini(&c);
 }
 
 static void check_request_refusals(void)
@@ -347,6 +363,13 @@ static void check_request_refusals(void)
 		{ "{\"op\":\"capture-start\",\"port\":\"p\",\"config\":{\"snaplen\":300000}}",
 		  "snap length" },
 		{ "{\"op\":\"show\",\"port\":\"p\"}", "does not apply to show" },
+		{ "{\"op\":\"acl-load\",\"port\":\"p\",\"config\":{}}", "must be an array" },
+		{ "{\"op\":\"acl-load\",\"port\":\"p\",\"config\":[{\"action\":\"deny\"}]}",
+		  "ACL 1 needs an action and a direction" },
+		{ "{\"op\":\"acl-load\",\"port\":\"p\",\"config\":[{\"action\":\"deny\","
+		  "\"direction\":\"both\",\"remote\":\"10.0.0.0/40\"}]}", "ACL 1" },
+		{ "{\"op\":\"acl-add\",\"port\":\"p\",\"replace\":true,\"config\":{\"action\":"
+		  "\"deny\",\"direction\":\"both\"}}", "--replace does not apply to acl-add" },
 		{ "{\"op\":\"show\",\"switch\":\"0123456789012345678901234567890123\"}",
 		  "longer than 31" },
 	};
