@@ -235,6 +235,9 @@ int vsw_cfg_check_switch(const struct vsw_switch_cfg *c, char *why, size_t len)
 	if (c->aging_s > VSW_AGING_MAX)
 		return WHY("switch %s: MAC aging of %" PRIu32 " s is above %u s", c->name,
 			   c->aging_s, VSW_AGING_MAX);
+	if (c->lcore < VSW_LCORE_AUTO || c->lcore > VSW_LCORE_MAX)
+		return WHY("switch %s: lcore %d is not auto or 0-%d", c->name, c->lcore,
+			   VSW_LCORE_MAX);
 	return 0;
 }
 

@@ -31,6 +31,8 @@
  * that every value fits the store's signed 64-bit integers. */
 #define VSW_FDB_SIZE_MAX (1u << 22)
 #define VSW_AGING_MAX 1000000u           /* seconds */
+#define VSW_LCORE_AUTO (-1)              /* vswitchd picks the worker lcore */
+#define VSW_LCORE_MAX 1023               /* DPDK's RTE_MAX_LCORE can be no more */
 #define VSW_MAX_BPS_MAX 10000000000000ull /* 10 Tb/s */
 #define VSW_STORM_LIMIT_MAX 1000000000ull /* packets per second */
 #define VSW_MAC_LIMIT_MAX 65536u
@@ -90,6 +92,10 @@ struct vsw_switch_cfg {
 	enum vsw_switch_type type;
 	uint32_t fdb_size;           /* learned MACs; 0 = default */
 	uint32_t aging_s;            /* MAC aging; 0 = 300 */
+	/* The worker lcore that polls every queue of the switch's ports
+	 * (one lcore per switch: its MAC table has one writer, so the
+	 * packet path takes no lock); VSW_LCORE_AUTO lets vswitchd pick. */
+	int lcore;
 };
 
 /* ---- port ACLs (Add-VMNetworkAdapterAcl / -ExtendedAcl) ----

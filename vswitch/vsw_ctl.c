@@ -32,7 +32,7 @@ enum opt_id {
 	OPT_OUTPUT, OPT_SELECT_ALL, OPT_SELECT_SRC, OPT_SELECT_DST, OPT_SELECT_VLAN,
 	OPT_MODULE, OPT_ARGS, OPT_DISABLED,
 	OPT_SWITCH, OPT_FILE, OPT_COUNT, OPT_SNAPLEN,
-	OPT_REPLACE, OPT_POSITION,
+	OPT_REPLACE, OPT_POSITION, OPT_LCORE,
 	OPT_COUNT_
 };
 
@@ -118,6 +118,7 @@ static const struct {
 		       "vswitchctl opens it as you" },
 	[OPT_COUNT] = { "count", "N", "stop after N frames (0 = until stopped)" },
 	[OPT_SNAPLEN] = { "snaplen", "BYTES", "bytes kept per frame (0 = 65535)" },
+	[OPT_LCORE] = { "lcore", "N|auto", "the worker lcore that polls the switch's ports" },
 	[OPT_POSITION] = { "position", "N", "where in the switch's extension list (1 = first)" },
 	[OPT_REPLACE] = { "replace", NULL, "load: the port's ACLs become exactly the "
 			  "file's" },
@@ -235,6 +236,15 @@ static int build_switch_fields(struct build *b)
 		b->c->sw_cfg.aging_s = (uint32_t)v;
 		b->c->fields |= VSW_FLD_AGING;
 	}
+	if (has(b, OPT_LCORE)) {
+		if (strcmp(b->val[OPT_LCORE], "auto") == 0)
+			b->c->sw_cfg.lcore = VSW_LCORE_AUTO;
+		else if (num(b, OPT_LCORE, 0, VSW_LCORE_MAX, &v) < 0)
+			return -EINVAL;
+		else
+			b->c->sw_cfg.lcore = (int)v;
+		b->c->fields |= VSW_FLD_LCORE;
+	}
 	return 0;
 }
 
@@ -262,8 +272,8 @@ static int build_switch_set(struct build *b)
 	if (copy_name(b, b->c->sw, b->pos[0], "switch") < 0)
 		return -EINVAL;
 	memcpy(b->c->sw_cfg.name, b->c->sw, VSW_NAME_MAX);
-	if (!has(b, OPT_FDB_SIZE) && !has(b, OPT_AGING))
-		return fail(b, "nothing to set: give --fdb-size or --aging");
+	if (!has(b, OPT_FDB_SIZE) && !has(b, OPT_AGING) && !has(b, OPT_LCORE))
+		return fail(b, "nothing to set: give --fdb-size, --aging or --lcore");
 	return build_switch_fields(b);
 }
 
@@ -820,24 +830,33 @@ static int build_capture_start(struct build *b)
 
 static const struct vsw_verb verbs[] = {
 	{ "switch", "create", "switch create", VSW_OP_SWITCH_CREATE,
-	  "SWITCH --type external|internal|private [--fdb-size N] [--aging SECONDS]",
+	  "SWITCH --type external|internal|private [--fdb-size N] [--aging SECONDS] "
+	  "[--lcore N|auto]",
 	  "create a switch",
 	  "Creates a virtual switch. An external switch is bound to uplinks (DPDK ports)\n"
 	  "and may also hold vNICs and a host port; an internal switch connects vNICs\n"
 	  "and the host OS; a private switch connects vNICs only. With --may-exist, a\n"
 	  "switch of that name and type already there is not an error.\n"
+	  "--lcore names the worker lcore (one of vswitchd's EAL lcores other than\n"
+	  "the main one) that polls every queue of the switch's ports; auto (the\n"
+	  "default) takes the worker with the fewest switches.\n"
 	  "Example: vswitchctl switch create sw0 --type internal",
-	  1, 1, B(OPT_TYPE) | B(OPT_FDB_SIZE) | B(OPT_AGING), build_switch_create },
+	  1, 1, B(OPT_TYPE) | B(OPT_FDB_SIZE) | B(OPT_AGING) | B(OPT_LCORE), build_switch_create },
 	{ "switch", "delete", "switch delete", VSW_OP_SWITCH_DELETE, "SWITCH",
 	  "delete a switch with its ports, mirrors and extensions",
 	  "Deletes a switch and everything on it: its ports (with their ACLs), mirrors\n"
 	  "and extensions. With --if-exists, a missing switch is not an error.",
 	  1, 1, 0, build_sw_arg },
-	{ "switch", "set", "switch set", VSW_OP_SWITCH_SET, "SWITCH [--fdb-size N] [--aging SECONDS]",
-	  "change a switch's MAC table settings",
-	  "Changes the size of the switch's MAC table or its aging time; what is not\n"
-	  "given keeps its value.",
-	  1, 1, B(OPT_FDB_SIZE) | B(OPT_AGING), build_switch_set },
+	{ "switch", "set", "switch set", VSW_OP_SWITCH_SET,
+	  "SWITCH [--fdb-size N] [--aging SECONDS] [--lcore N|auto]",
+	  "change a switch's MAC table settings or its lcore",
+	  "Changes the size of the switch's MAC table, its aging time or the worker\n"
+	  "lcore that polls its ports; what is not given keeps its value. Moving a\n"
+	  "switch to another lcore takes effect at once: its ports pause for one\n"
+	  "poll round (frames wait in their queues, none is dropped for the move).\n"
+	  "'vswitchctl stats' shows the lcore polling each port.\n"
+	  "Example: vswitchctl switch set sw0 --lcore 2",
+	  1, 1, B(OPT_FDB_SIZE) | B(OPT_AGING) | B(OPT_LCORE), build_switch_set },
 	{ "switch", "list", "switch list", VSW_OP_SWITCH_LIST, "", "list switches",
 	  "Lists the switches, one name a line (with --format json: their records).",
 	  0, 0, 0, build_none },

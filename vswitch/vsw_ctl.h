@@ -60,6 +60,7 @@ struct vsw_ctl_stats {
 	char port[VSW_NAME_MAX];
 	char sw[VSW_NAME_MAX];
 	bool attached;                   /* in the datapath now (a vNIC's partition is up) */
+	int lcore;                       /* the worker lcore polling it; -1 when not attached */
 	unsigned int n;
 	struct vsw_ctl_counter c[VSW_STATS_MAX_COUNTERS];
 };

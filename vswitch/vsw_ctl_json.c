@@ -68,6 +68,15 @@ static void put_qos(struct vsw_jw *w, const struct vsw_qos_cfg *q, uint32_t mask
 	vsw_jw_obj_close(w);
 }
 
+/* A switch's lcore: a number, or "auto". */
+static void put_lcore(struct vsw_jw *w, int lcore)
+{
+	if (lcore == VSW_LCORE_AUTO)
+		vsw_jw_kstr(w, "lcore", "auto");
+	else
+		vsw_jw_ku64(w, "lcore", (uint64_t)lcore);
+}
+
 /* 'match_only': an acl-delete, which names the ACL and nothing else. */
 static void put_acl(struct vsw_jw *w, const struct vsw_acl_cfg *a, bool match_only, bool dir)
 {
@@ -226,6 +235,7 @@ void vsw_ctl_encode_request(const struct vsw_change *c, struct vsw_jw *w)
 			vsw_jw_kstr(w, "type", vsw_switch_type_name(c->sw_cfg.type));
 			vsw_jw_ku64(w, "fdb_size", c->sw_cfg.fdb_size);
 			vsw_jw_ku64(w, "aging_s", c->sw_cfg.aging_s);
+			put_lcore(w, c->sw_cfg.lcore);
 			vsw_jw_obj_close(w);
 			break;
 		case VSW_OP_SWITCH_SET:
@@ -234,6 +244,8 @@ void vsw_ctl_encode_request(const struct vsw_change *c, struct vsw_jw *w)
 				vsw_jw_ku64(w, "fdb_size", c->sw_cfg.fdb_size);
 			if (c->fields & VSW_FLD_AGING)
 				vsw_jw_ku64(w, "aging_s", c->sw_cfg.aging_s);
+			if (c->fields & VSW_FLD_LCORE)
+				put_lcore(w, c->sw_cfg.lcore);
 			vsw_jw_obj_close(w);
 			break;
 		case VSW_OP_PORT_ADD:
@@ -385,6 +397,26 @@ static int get_uint(struct dec *x, uint32_t i, uint64_t max, uint64_t *out, cons
 		return derr(x, "field %s in %s must be a whole number from 0 to %" PRIu64, key,
 			    where, max);
 	return 0;
+}
+
+static int get_lcore(struct dec *x, uint32_t i, int *out, const char *key, const char *where)
+{
+	uint64_t n;
+	int rc;
+
+	if (vsw_json_type(x->d, i) == VSW_JSTR) {
+		char t[8];
+
+		if ((rc = get_str(x, i, t, sizeof(t), key, where)) < 0)
+			return rc;
+		if (strcmp(t, "auto") != 0)
+			return derr(x, "field %s in %s must be auto or a number", key, where);
+		*out = VSW_LCORE_AUTO;
+		return 0;
+	}
+	rc = get_uint(x, i, VSW_LCORE_MAX, &n, key, where);
+	*out = (int)n;
+	return rc;
 }
 
 static int get_bool(struct dec *x, uint32_t i, bool *out, const char *key, const char *where)
@@ -787,6 +819,9 @@ static int dec_config(struct dec *x, uint32_t obj, struct vsw_change *c)
 				rc = get_uint(x, i, VSW_AGING_MAX, &n, key, where);
 				c->sw_cfg.aging_s = (uint32_t)n;
 				c->fields |= VSW_FLD_AGING;
+			} else if (strcmp(key, "lcore") == 0) {
+				rc = get_lcore(x, i, &c->sw_cfg.lcore, key, where);
+				c->fields |= VSW_FLD_LCORE;
 			} else {
 				rc = unknown(x, key, where);
 			}
@@ -1027,6 +1062,7 @@ void vsw_ctl_encode_model_reply(struct vsw_jw *w, const struct vsw_model *m)
 		vsw_jw_kstr(w, "type", vsw_switch_type_name(sw->type));
 		vsw_jw_ku64(w, "fdb_size", sw->fdb_size);
 		vsw_jw_ku64(w, "aging_s", sw->aging_s);
+		put_lcore(w, sw->lcore);
 		vsw_jw_key(w, "ports");
 		vsw_jw_arr_open(w);
 		for (unsigned int p = 0; p < m->n_ports; p++) {
@@ -1090,6 +1126,8 @@ void vsw_ctl_encode_stats_reply(struct vsw_jw *w, const struct vsw_ctl_stats *st
 		vsw_jw_kstr(w, "port", st[i].port);
 		vsw_jw_kstr(w, "switch", st[i].sw);
 		vsw_jw_kbool(w, "attached", st[i].attached);
+		if (st[i].lcore >= 0)
+			vsw_jw_ku64(w, "lcore", (uint64_t)st[i].lcore);
 		vsw_jw_key(w, "counters");
 		vsw_jw_obj_open(w);
 		for (unsigned int k = 0; k < st[i].n && k < VSW_STATS_MAX_COUNTERS; k++)
@@ -1199,7 +1237,7 @@ static int dec_port_obj(struct dec *x, uint32_t obj, struct vsw_model *m, const 
 static int dec_switch_obj(struct dec *x, uint32_t obj, struct vsw_model *m)
 {
 	struct seen s = { 0 };
-	struct vsw_switch_cfg w = { 0 };
+	struct vsw_switch_cfg w = { .lcore = VSW_LCORE_AUTO };
 	char key[KEY_MAX], t[16];
 	uint32_t ports = 0, mirrors = 0, exts = 0;
 	uint64_t n;
@@ -1222,6 +1260,8 @@ static int dec_switch_obj(struct dec *x, uint32_t obj, struct vsw_model *m)
 		} else if (strcmp(key, "aging_s") == 0) {
 			rc = get_uint(x, i, VSW_AGING_MAX, &n, key, "a switch");
 			w.aging_s = (uint32_t)n;
+		} else if (strcmp(key, "lcore") == 0) {
+			rc = get_lcore(x, i, &w.lcore, key, "a switch");
 		} else if (strcmp(key, "ports") == 0) {
 			rc = need_type(x, i, VSW_JARR, key, "a switch");
 			ports = i;
@@ -1319,6 +1359,8 @@ static int dec_stats(struct dec *x, uint32_t arr, struct vsw_ctl_reply *r)
 	MEMBERS(x, arr, i, k) {
 		struct vsw_ctl_stats *st = &r->stats[r->n_stats];
 		struct seen s = { 0 };
+
+		st->lcore = -1;
 		char key[KEY_MAX];
 
 		if ((rc = need_type(x, i, VSW_JOBJ, "stats", "the result")) < 0)
@@ -1332,6 +1374,8 @@ static int dec_stats(struct dec *x, uint32_t arr, struct vsw_ctl_reply *r)
 				rc = get_str(x, j, st->sw, sizeof(st->sw), key, "stats");
 			} else if (strcmp(key, "attached") == 0) {
 				rc = get_bool(x, j, &st->attached, key, "stats");
+			} else if (strcmp(key, "lcore") == 0) {
+				rc = get_lcore(x, j, &st->lcore, key, "stats");
 			} else if (strcmp(key, "counters") == 0) {
 				struct seen s2 = { 0 };
 

@@ -459,6 +459,7 @@ static void do_stats(struct vsw_ctl_server *s, const struct vsw_change *q, struc
 			continue;
 		memcpy(st[n].port, p->name, VSW_NAME_MAX);
 		memcpy(st[n].sw, p->sw, VSW_NAME_MAX);
+		st[n].lcore = -1;
 		rc = s->ops.stats(s->ctx, p, &st[n], why, sizeof(why));
 		n++;
 	}

@@ -144,6 +144,8 @@ static void print_show(FILE *f, const struct vsw_model *m)
 		if (w->fdb_size != 0 || w->aging_s != 0)
 			fprintf(f, "    fdb-size: %" PRIu32 " aging: %" PRIu32 "s\n", w->fdb_size,
 				w->aging_s != 0 ? w->aging_s : 300);
+		if (w->lcore != VSW_LCORE_AUTO)
+			fprintf(f, "    lcore: %d\n", w->lcore);
 		for (unsigned int p = 0; p < m->n_ports; p++)
 			if (strcmp(m->ports[p].sw, w->name) == 0)
 				print_port(f, m, &m->ports[p]);
@@ -170,8 +172,12 @@ void vsw_ctl_print_text(FILE *f, const struct vsw_change *q, const struct vsw_ct
 		for (unsigned int i = 0; i < r->n_stats; i++) {
 			const struct vsw_ctl_stats *st = &r->stats[i];
 
-			fprintf(f, "%s (switch %s%s)\n", st->port, st->sw,
-				st->attached ? "" : ", not attached");
+			if (st->lcore >= 0)
+				fprintf(f, "%s (switch %s, lcore %d%s)\n", st->port, st->sw, st->lcore,
+					st->attached ? "" : ", not attached");
+			else
+				fprintf(f, "%s (switch %s%s)\n", st->port, st->sw,
+					st->attached ? "" : ", not attached");
 			for (unsigned int k = 0; k < st->n; k++)
 				fprintf(f, "    %-24s %" PRIu64 "\n", st->c[k].name, st->c[k].value);
 		}

@@ -19,19 +19,37 @@
 
 static int worker_main(void *arg)
 {
-	struct vsw_daemon *d = arg;
+	struct vsw_worker *w = arg;
+	struct vsw_daemon *d = w->d;
 	unsigned int id = rte_lcore_id();
+	uint64_t t0 = rte_rdtsc();
 
 	rte_rcu_qsbr_thread_register(d->qs, id);
 	rte_rcu_qsbr_thread_online(d->qs, id);
 	while (!hvn_load_acquire(&d->stop)) {
+		unsigned int n = 0;
+		uint64_t t1;
+
 		for (unsigned int i = 0; i < VSW_MAX_SWITCHES; i++) {
 			struct vsw_dp *dp = hvn_load_acquire(&d->dps[i]);
 
-			if (dp)
-				vsw_dp_poll(dp);
+			/* The lcore is read after the pointer: a move unpublishes
+			 * the switch and waits for a quiescent round before it
+			 * changes the lcore and publishes it again. */
+			if (dp && hvn_load_relaxed(&d->dp_lcore[i]) == id)
+				n += vsw_dp_poll(dp);
 		}
 		rte_rcu_qsbr_quiescent(d->qs, id);
+		/* Busy and idle time, as OVS's pmd-stats-show gives them: what
+		 * an operator balances lcores by. */
+		t1 = rte_rdtsc();
+		if (n) {
+			hvn_store_relaxed(&w->busy_tsc, w->busy_tsc + (t1 - t0));
+			hvn_store_relaxed(&w->frames, w->frames + n);
+		} else {
+			hvn_store_relaxed(&w->idle_tsc, w->idle_tsc + (t1 - t0));
+		}
+		t0 = t1;
 	}
 	rte_rcu_qsbr_thread_offline(d->qs, id);
 	rte_rcu_qsbr_thread_unregister(d->qs, id);
@@ -241,11 +259,11 @@ int vsw_daemon_create(const struct vsw_daemon_config *cfg, struct vsw_daemon **o
 		      char *why, size_t len)
 {
 	struct vsw_daemon *d = calloc(1, sizeof(*d));
+	unsigned int lc;
 	int rc;
 
 	if (!d)
 		return -ENOMEM;
-	d->worker = cfg->worker_lcore;
 	/* Flood and mirror copies: at most a batch waits at each port. */
 	d->mp = rte_pktmbuf_pool_create("vsw_copies",
 					cfg->mbufs ? cfg->mbufs : VSW_DP_TXQ * VSW_DP_MAX_PORTS - 1, 256, 0,
@@ -268,13 +286,28 @@ int vsw_daemon_create(const struct vsw_daemon_config *cfg, struct vsw_daemon **o
 			 strerror(-rc));
 		goto fail;
 	}
-	rc = rte_eal_remote_launch(worker_main, d, d->worker);
-	if (rc) {
-		snprintf(why, len, "cannot start the worker on lcore %u: give EAL two lcores (-l 0,1)",
-			 d->worker);
+	RTE_LCORE_FOREACH_WORKER(lc) {
+		struct vsw_worker *w = &d->workers[d->n_workers];
+
+		if (d->n_workers == VSW_MAX_WORKERS)
+			break;
+		w->d = d;
+		w->lcore = lc;
+		rc = rte_eal_remote_launch(worker_main, w, lc);
+		if (rc) {
+			snprintf(why, len, "cannot start a worker on lcore %u: %s", lc,
+				 strerror(-rc));
+			goto fail;
+		}
+		w->running = true;
+		d->n_workers++;
+	}
+	if (d->n_workers == 0) {
+		snprintf(why, len, "the datapath needs a worker lcore besides the main one: "
+			 "give EAL two lcores or more (-l 0,1)");
+		rc = -EINVAL;
 		goto fail;
 	}
-	d->worker_running = true;
 	*out = d;
 	return 0;
 fail:
@@ -297,10 +330,10 @@ void vsw_daemon_destroy(struct vsw_daemon *d)
 	for (int i = 0; i < VSW_MAX_SWITCHES; i++)
 		if (d->sw[i].used)
 			vsw_daemon_switch_del(d, d->sw[i].cfg.name, why, sizeof(why));
-	if (d->worker_running) {
-		hvn_store_release(&d->stop, true);
-		rte_eal_wait_lcore(d->worker);
-	}
+	hvn_store_release(&d->stop, true);
+	for (unsigned int i = 0; i < d->n_workers; i++)
+		if (d->workers[i].running)
+			rte_eal_wait_lcore(d->workers[i].lcore);
 	vsw_capture_fini(d);
 	if (d->nh)
 		netvsp_host_destroy(d->nh);
@@ -311,6 +344,74 @@ void vsw_daemon_destroy(struct vsw_daemon *d)
 }
 
 /* ---- switches ---- */
+
+bool vsw_daemon_lcore_ok(const struct vsw_daemon *d, int lcore, char *list, size_t len)
+{
+	bool ok = false;
+	size_t at = 0;
+
+	if (len)
+		list[0] = '\0';
+	for (unsigned int k = 0; k < d->n_workers; k++) {
+		ok |= (int)d->workers[k].lcore == lcore;
+		if (at < len)
+			at += (size_t)snprintf(list + at, len - at, "%s%u", k ? "," : "",
+					       d->workers[k].lcore);
+	}
+	return ok;
+}
+
+/* The lcore for a switch: the one asked for, else the worker polling the
+ * fewest published switches (ties: the lowest lcore). */
+static unsigned int pick_lcore(const struct vsw_daemon *d, int want)
+{
+	unsigned int best = d->workers[0].lcore, best_n = ~0u;
+
+	if (want != VSW_LCORE_AUTO && vsw_daemon_lcore_ok(d, want, NULL, 0))
+		return (unsigned int)want;
+	for (unsigned int k = 0; k < d->n_workers; k++) {
+		unsigned int n = 0;
+
+		for (unsigned int i = 0; i < VSW_MAX_SWITCHES; i++)
+			n += d->dps[i] != NULL && d->dp_lcore[i] == d->workers[k].lcore;
+		if (n < best_n) {
+			best_n = n;
+			best = d->workers[k].lcore;
+		}
+	}
+	return best;
+}
+
+int vsw_daemon_port_lcore(const struct vsw_daemon *d, const char *port)
+{
+	int i = vsw_daemon_find_port(d, port);
+
+	if (i < 0)
+		return -ENOENT;
+	if (d->ports[i].dp_idx < 0)
+		return -ENOTCONN;
+	return (int)d->dp_lcore[d->ports[i].sw];
+}
+
+unsigned int vsw_daemon_workers(const struct vsw_daemon *d)
+{
+	return d->n_workers;
+}
+
+void vsw_daemon_worker_stats(const struct vsw_daemon *d, unsigned int k,
+			     struct vsw_worker_stats *out)
+{
+	const struct vsw_worker *w = &d->workers[k];
+
+	memset(out, 0, sizeof(*out));
+	out->lcore = w->lcore;
+	out->busy_tsc = hvn_load_relaxed(&w->busy_tsc);
+	out->idle_tsc = hvn_load_relaxed(&w->idle_tsc);
+	out->frames = hvn_load_relaxed(&w->frames);
+	for (unsigned int i = 0; i < VSW_MAX_SWITCHES; i++)
+		if (d->sw[i].used && d->dp_lcore[i] == w->lcore)
+			memcpy(out->switches[out->n_switches++], d->sw[i].cfg.name, VSW_NAME_MAX);
+}
 
 int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, char *why,
 			  size_t len)
@@ -337,6 +438,41 @@ int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, 
 	d->sw[i].cfg = *c;
 	d->sw[i].nports = 0;
 	d->sw[i].used = true;
+	hvn_store_relaxed(&d->dp_lcore[i], pick_lcore(d, c->lcore));
+	hvn_store_release(&d->dps[i], d->sw[i].dp);
+	return 0;
+}
+
+int vsw_daemon_switch_lcore(struct vsw_daemon *d, const char *name, int lcore, char *why,
+			    size_t len)
+{
+	int i = vsw_daemon_find_switch(d, name);
+	char list[128];
+	unsigned int to;
+
+	if (i < 0) {
+		snprintf(why, len, "no switch %s", name);
+		return -ENOENT;
+	}
+	if (lcore != VSW_LCORE_AUTO && !vsw_daemon_lcore_ok(d, lcore, list, sizeof(list))) {
+		snprintf(why, len, "lcore %d runs no worker of this vswitchd (its workers: %s); "
+			 "pick one of those, or restart vswitchd with EAL -l/--lcores that "
+			 "include %d", lcore, list, lcore);
+		return -EINVAL;
+	}
+	d->sw[i].cfg.lcore = lcore;
+	/* Auto counts the others: the switch itself is not load to flee. */
+	hvn_store_release(&d->dps[i], NULL);
+	to = pick_lcore(d, lcore);
+	if (to == d->dp_lcore[i]) {
+		hvn_store_release(&d->dps[i], d->sw[i].dp);
+		return 0;
+	}
+	/* Once every worker has passed a quiescent point, none is inside the
+	 * switch: the new lcore takes it over with everything the old one
+	 * wrote visible (RCU's barrier). Frames wait in the ports' queues. */
+	rte_rcu_qsbr_synchronize(d->qs, RTE_QSBR_THRID_INVALID);
+	hvn_store_relaxed(&d->dp_lcore[i], to);
 	hvn_store_release(&d->dps[i], d->sw[i].dp);
 	return 0;
 }

@@ -15,9 +15,11 @@
 
 struct vsw_daemon;
 
+/* Worker lcores: every EAL lcore but the main one, up to this many. */
+#define VSW_MAX_WORKERS 64
+
 struct vsw_daemon_config {
 	const char *vmbus_socket;    /* where process partitions connect */
-	unsigned int worker_lcore;   /* polls every switch */
 	unsigned int mbufs;          /* the copies' pool (floods, mirrors); 0 = 4095 */
 };
 
@@ -31,6 +33,25 @@ void vsw_daemon_destroy(struct vsw_daemon *d);
 int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, char *why,
 			  size_t len);
 int vsw_daemon_switch_del(struct vsw_daemon *d, const char *name, char *why, size_t len);
+/* Moves the switch to the worker on 'lcore' (VSW_LCORE_AUTO: the one with
+ * the fewest switches). -EINVAL with 'why' when no worker runs there. */
+int vsw_daemon_switch_lcore(struct vsw_daemon *d, const char *name, int lcore, char *why,
+			    size_t len);
+/* Whether a worker runs on 'lcore' (the list in 'list' for messages). */
+bool vsw_daemon_lcore_ok(const struct vsw_daemon *d, int lcore, char *list, size_t len);
+/* The lcore polling a port's queues: -ENOENT (no such port) or
+ * -ENOTCONN (a vNIC not attached), else the lcore. */
+int vsw_daemon_port_lcore(const struct vsw_daemon *d, const char *port);
+/* A worker's load, i < vsw_daemon_workers(d). */
+struct vsw_worker_stats {
+	unsigned int lcore;
+	uint64_t busy_tsc, idle_tsc, frames;
+	unsigned int n_switches;
+	char switches[VSW_MAX_SWITCHES][VSW_NAME_MAX];
+};
+unsigned int vsw_daemon_workers(const struct vsw_daemon *d);
+void vsw_daemon_worker_stats(const struct vsw_daemon *d, unsigned int i,
+			     struct vsw_worker_stats *out);
 int vsw_daemon_port_add(struct vsw_daemon *d, const struct vsw_port_cfg *c, char *why,
 			size_t len);
 int vsw_daemon_port_set(struct vsw_daemon *d, const struct vsw_port_cfg *c, char *why,

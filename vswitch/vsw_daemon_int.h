@@ -6,8 +6,12 @@
 #define VSW_DAEMON_INT_H
 
 #include <stdbool.h>
+#include <stdint.h>
+
+#include <rte_common.h>
 
 #include "vswitch/vsw_config.h"
+#include "vswitch/vsw_daemon.h"
 #include "vswitch/vsw_dp.h"
 
 struct vsw_ext;
@@ -49,16 +53,29 @@ struct vsw_retired_pool {
 	struct netvsp_nic *nic;      /* a vNIC still offered, or NULL */
 };
 
+/* A worker lcore: it polls the switches whose lcore it is. Its counters
+ * are written by it alone and read by telemetry. */
+struct vsw_worker {
+	struct vsw_daemon *d;
+	unsigned int lcore;
+	bool running;
+	uint64_t busy_tsc;           /* in rounds that moved frames */
+	uint64_t idle_tsc;           /* in rounds that moved none */
+	uint64_t frames;
+} __rte_cache_aligned;
+
 struct vsw_daemon {
 	struct rte_mempool *mp;
 	struct rte_rcu_qsbr *qs;
 	struct netvsp_host *nh;
 	struct vmbus_sock_server *vmbus;
-	unsigned int worker;
-	bool worker_running;
+	struct vsw_worker workers[VSW_MAX_WORKERS];
+	unsigned int n_workers;
 	bool stop;
-	/* The worker polls these; published with release, RCU for removal. */
+	/* Workers poll these, each the switches whose dp_lcore is its own;
+	 * published with release, RCU before a switch moves or goes. */
 	struct vsw_dp *dps[VSW_MAX_SWITCHES];
+	unsigned int dp_lcore[VSW_MAX_SWITCHES];
 	struct vsw_sw sw[VSW_MAX_SWITCHES];
 	struct vsw_dport ports[VSW_MAX_PORTS];
 	struct vsw_capture_thread *capt;   /* writes captures; started with the first */

@@ -95,7 +95,7 @@ bool vsw_acl_equal(const struct vsw_acl_cfg *a, const struct vsw_acl_cfg *b)
 static bool switch_equal(const struct vsw_switch_cfg *a, const struct vsw_switch_cfg *b)
 {
 	return strcmp(a->name, b->name) == 0 && a->type == b->type &&
-	       a->fdb_size == b->fdb_size && a->aging_s == b->aging_s;
+	       a->fdb_size == b->fdb_size && a->aging_s == b->aging_s && a->lcore == b->lcore;
 }
 
 static bool port_equal(const struct vsw_port_cfg *a, const struct vsw_port_cfg *b)
@@ -266,6 +266,7 @@ void vsw_change_init(struct vsw_change *c, enum vsw_op op)
 	memset(c, 0, sizeof(*c));
 	c->op = op;
 	vsw_port_cfg_init(&c->port_cfg);
+	c->sw_cfg.lcore = VSW_LCORE_AUTO;
 	c->acl.dir = VSW_DIR_BOTH;
 	c->acl.protocol = VSW_ACL_PROTO_ANY;
 	c->acl.local_port_hi = 65535;
@@ -968,6 +969,8 @@ int vsw_model_apply(struct vsw_model *m, const struct vsw_change *c, char *why, 
 			m->switches[i].fdb_size = c->sw_cfg.fdb_size;
 		if (c->fields & VSW_FLD_AGING)
 			m->switches[i].aging_s = c->sw_cfg.aging_s;
+		if (c->fields & VSW_FLD_LCORE)
+			m->switches[i].lcore = c->sw_cfg.lcore;
 		return 0;
 	case VSW_OP_PORT_ADD:
 		return port_add(m, c, why, len);

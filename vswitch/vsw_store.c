@@ -94,6 +94,8 @@ static const char *const migrations[] = {
 	"  enabled INTEGER NOT NULL DEFAULT 1,\n"
 	"  PRIMARY KEY (switch, name)\n"
 	");\n",
+	/* 2: the worker lcore of each switch. */
+	"ALTER TABLE switch ADD COLUMN lcore INTEGER NOT NULL DEFAULT -1;  -- -1 = auto\n",
 };
 
 _Static_assert(sizeof(migrations) / sizeof(migrations[0]) == VSW_STORE_SCHEMA_VERSION,
@@ -212,11 +214,12 @@ static int query_int(struct vsw_store *s, const char *sql, int64_t *out)
 
 static int put_switch(struct vsw_store *s, const struct vsw_switch_cfg *w)
 {
-	return run(s, "INSERT INTO switch(name, type, fdb_size, aging_s) VALUES(?,?,?,?) "
-		      "ON CONFLICT(name) DO UPDATE SET type = excluded.type, "
-		      "fdb_size = excluded.fdb_size, aging_s = excluded.aging_s",
-		   "ssii", w->name, vsw_switch_type_name(w->type), (int64_t)w->fdb_size,
-		   (int64_t)w->aging_s);
+	return run(s, "INSERT INTO switch(name, type, fdb_size, aging_s, lcore) "
+		      "VALUES(?,?,?,?,?) ON CONFLICT(name) DO UPDATE SET type = excluded.type, "
+		      "fdb_size = excluded.fdb_size, aging_s = excluded.aging_s, "
+		      "lcore = excluded.lcore",
+		   "ssiii", w->name, vsw_switch_type_name(w->type), (int64_t)w->fdb_size,
+		   (int64_t)w->aging_s, (int64_t)w->lcore);
 }
 
 static int put_port(struct vsw_store *s, const struct vsw_port_cfg *p)
@@ -562,7 +565,7 @@ static int each_row(struct vsw_store *s, const char *sql, struct vsw_model *m,
 
 static int load_switch(struct vsw_model *m, sqlite3_stmt *st, struct row_err *e)
 {
-	struct vsw_switch_cfg w = { 0 };
+	struct vsw_switch_cfg w = { .lcore = VSW_LCORE_AUTO };
 	char t[16];
 	uint64_t v;
 
@@ -576,6 +579,8 @@ static int load_switch(struct vsw_model *m, sqlite3_stmt *st, struct row_err *e)
 	w.fdb_size = (uint32_t)v;
 	TRY(col_int(e, st, 3, VSW_AGING_MAX, &v));
 	w.aging_s = (uint32_t)v;
+	TRY(col_int(e, st, 4, VSW_LCORE_MAX + 1, &v));   /* lcore + 1: auto is 0 */
+	w.lcore = (int)v - 1;
 	if (vsw_cfg_check_switch(&w, e->why, e->len) < 0) {
 		char inner[200];
 
@@ -791,7 +796,8 @@ int vsw_store_load(struct vsw_store *s, struct vsw_model *m, char *why, size_t l
 	/* Ordered as the model keeps its arrays (BINARY collation is strcmp). */
 	m->n_switches = m->n_ports = m->n_acls = m->n_mirrors = m->n_exts = 0;
 	e.table = "switch";
-	rc = each_row(s, "SELECT name, type, fdb_size, aging_s FROM switch ORDER BY name",
+	rc = each_row(s, "SELECT name, type, fdb_size, aging_s, lcore + 1 FROM switch "
+		      "ORDER BY name",
 		      m, &e, load_switch);
 	e.table = "port";
 	if (rc == 0)

@@ -28,7 +28,7 @@
 
 #include "vswitch/vsw_model.h"
 
-#define VSW_STORE_SCHEMA_VERSION 1
+#define VSW_STORE_SCHEMA_VERSION 2
 #define VSW_STORE_APPLICATION_ID 0x68766e74 /* "hvnt" */
 
 struct vsw_store;

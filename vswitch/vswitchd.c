@@ -118,6 +118,27 @@ static int switch_mirrors(struct vswd *v, const char *sw, const struct vsw_model
 	return rc;
 }
 
+/* An lcore no worker runs on: refused when asked for now; at start (the
+ * EAL lcores changed since it was stored) the switch runs on another and
+ * the log says so, rather than not running at all. */
+static int lcore_check(struct vswd *v, const struct vsw_switch_cfg *w, char *why, size_t len)
+{
+	char list[128];
+
+	if (w->lcore == VSW_LCORE_AUTO || vsw_daemon_lcore_ok(v->d, w->lcore, list, sizeof(list)))
+		return 0;
+	if (v->ctl == NULL) {
+		fprintf(stderr, "vswitchd: switch %s: lcore %d runs no worker now (workers: %s); "
+			"it runs on another until vswitchd has that lcore again or 'vswitchctl "
+			"switch set %s --lcore' picks one\n", w->name, w->lcore, list, w->name);
+		return 0;
+	}
+	snprintf(why, len, "lcore %d runs no worker of this vswitchd (its workers: %s); pick one "
+		 "of those, or restart vswitchd with EAL -l/--lcores that include %d", w->lcore,
+		 list, w->lcore);
+	return -EINVAL;
+}
+
 static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_model *m, char *why,
 		    size_t len)
 {
@@ -128,8 +149,19 @@ static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_mode
 	switch (c->op) {
 	case VSW_OP_SWITCH_CREATE:
 		i = vsw_model_find_switch(m, c->sw);
-		rc = vsw_daemon_switch_add(v->d, &m->switches[i], why, len);
+		rc = lcore_check(v, &m->switches[i], why, len);
+		if (!rc)
+			rc = vsw_daemon_switch_add(v->d, &m->switches[i], why, len);
 		return rc == -EEXIST && (c->flags & VSW_F_MAY_EXIST) ? 0 : rc;
+	case VSW_OP_SWITCH_SET:
+		i = vsw_model_find_switch(m, c->sw);
+		if (c->fields & (VSW_FLD_FDB_SIZE | VSW_FLD_AGING)) {
+			snprintf(why, len, "a running switch keeps its MAC table size and aging; "
+				 "delete and create switch %s again to change them", c->sw);
+			return -EOPNOTSUPP;
+		}
+		rc = lcore_check(v, &m->switches[i], why, len);
+		return rc ? rc : vsw_daemon_switch_lcore(v->d, c->sw, m->switches[i].lcore, why, len);
 	case VSW_OP_SWITCH_DELETE:
 		return purge_switch(v->d, c, before, why, len);
 	case VSW_OP_PORT_ADD:
@@ -191,6 +223,8 @@ static int dp_stats(void *ctx, const struct vsw_port_cfg *p, struct vsw_ctl_stat
 		return rc;
 	}
 	out->attached = rc == 0;
+	rc = vsw_daemon_port_lcore(v->d, p->name);
+	out->lcore = rc >= 0 ? rc : -1;
 	vsw_ctl_stats_add(out, "rx_packets", st.rx_packets);
 	vsw_ctl_stats_add(out, "rx_bytes", st.rx_bytes);
 	vsw_ctl_stats_add(out, "tx_packets", st.tx_packets);
@@ -308,6 +342,45 @@ static int tel_switches(const char *cmd, const char *params, struct rte_tel_data
 	return 0;
 }
 
+/* Each worker lcore: the switches it polls and where its time goes. */
+static int tel_lcores(const char *cmd, const char *params, struct rte_tel_data *out)
+{
+	uint64_t hz = rte_get_tsc_hz();
+
+	(void)cmd;
+	(void)params;
+	rte_tel_data_start_dict(out);
+	pthread_mutex_lock(&tel_vswd->lock);
+	for (unsigned int k = 0; k < vsw_daemon_workers(tel_vswd->d); k++) {
+		struct vsw_worker_stats ws;
+		struct rte_tel_data *e, *sw;
+		char name[16];
+		uint64_t all;
+
+		vsw_daemon_worker_stats(tel_vswd->d, k, &ws);
+		if ((e = rte_tel_data_alloc()) == NULL)
+			continue;
+		if ((sw = rte_tel_data_alloc()) == NULL) {
+			rte_tel_data_free(e);
+			continue;
+		}
+		all = ws.busy_tsc + ws.idle_tsc;
+		rte_tel_data_start_dict(e);
+		rte_tel_data_start_array(sw, RTE_TEL_STRING_VAL);
+		for (unsigned int i = 0; i < ws.n_switches; i++)
+			rte_tel_data_add_array_string(sw, ws.switches[i]);
+		rte_tel_data_add_dict_container(e, "switches", sw, 0);
+		rte_tel_data_add_dict_u64(e, "frames", ws.frames);
+		rte_tel_data_add_dict_u64(e, "busy_us", hz ? ws.busy_tsc * 1000000 / hz : 0);
+		rte_tel_data_add_dict_u64(e, "idle_us", hz ? ws.idle_tsc * 1000000 / hz : 0);
+		rte_tel_data_add_dict_u64(e, "busy_pct", all ? ws.busy_tsc * 100 / all : 0);
+		snprintf(name, sizeof(name), "%u", ws.lcore);
+		rte_tel_data_add_dict_container(out, name, e, 0);
+	}
+	pthread_mutex_unlock(&tel_vswd->lock);
+	return 0;
+}
+
 /* A switch's extensions in chain-list order, with what each saw. */
 static int tel_extensions(const char *cmd, const char *params, struct rte_tel_data *out)
 {
@@ -391,6 +464,9 @@ static void telemetry_register(struct vswd *v)
 				   "A port's counters. Parameter: the port's name");
 	rte_telemetry_register_cmd("/hvnet/switches", tel_switches,
 				   "vswitchd's switches and their learned MACs. No parameters");
+	rte_telemetry_register_cmd("/hvnet/lcores", tel_lcores,
+				   "vswitchd's worker lcores: their switches, frames, busy and idle "
+				   "time. No parameters");
 	rte_telemetry_register_cmd("/hvnet/extensions", tel_extensions,
 				   "A switch's extensions in order, with frames seen, dropped and "
 				   "redirected. Parameter: the switch's name");
@@ -490,11 +566,6 @@ int main(int argc, char **argv)
 		}
 	}
 	dc.vmbus_socket = vmbus_path;
-	dc.worker_lcore = rte_get_next_lcore(-1, 1, 0);
-	if (dc.worker_lcore >= RTE_MAX_LCORE) {
-		fprintf(stderr, "vswitchd: the datapath needs a second lcore: give EAL -l 0,1\n");
-		return 1;
-	}
 	rc = vsw_store_open(&store, db, why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "vswitchd: %s\n", why);

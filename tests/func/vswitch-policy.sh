@@ -18,18 +18,11 @@ vswitchd=${1:?usage: vswitch-policy.sh VSWITCHD VSWITCHCTL BPF_OBJECT}
 vswitchctl=${2:?vswitchctl}
 bpf_obj=$(realpath "${3:?the drop_udp_port eBPF object}")
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: network namespaces and veth pairs need root"
-	exit 77
-fi
+source "$(dirname "$0")/vsw-lib.sh"
+vsw_need_netns hvp
 for tool in tshark tcpdump python3 ethtool; do
 	command -v $tool >/dev/null || { echo "SKIP: $tool is not installed (scripts/install-deps installs it)"; exit 77; }
 done
-if ! ip netns add hvp-probe-$$ 2>/dev/null; then
-	echo "SKIP: this kernel does not allow network namespaces here"
-	exit 77
-fi
-ip netns del hvp-probe-$$
 
 work=$(mktemp -d /tmp/hvnet-vsw-policy.XXXXXX)
 prefix=hvp$$
@@ -47,47 +40,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-	echo "FAIL: $*" >&2
-	echo "---- vswitchd log ----" >&2
-	cat "$work/vswitchd.log" >&2
-	exit 1
-}
-
-ctl() {
-	"$vswitchctl" --socket "$work/ctl.sock" --timeout 10 "$@"
-}
 
 counter() {  # PORT NAME
 	ctl --format json stats "$1" | grep -o "\"$2\": *[0-9]*" | grep -o '[0-9]*$'
 }
 
-starts=0
-start_vswitchd() {
-	starts=$((starts + 1))
-	echo "---- start $starts ----" >>"$work/vswitchd.log"
-	# Telemetry on, under a prefix of our own.
-	"$vswitchd" --no-huge -m 512 --no-pci -l 0,1 --file-prefix "$prefix" \
-		--log-level=lib.eal:error -- --db "$work/vswitchd.db" \
-		--ctl-socket "$work/ctl.sock" --vmbus-socket "$work/vmbus.sock" \
-		>>"$work/vswitchd.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 100); do
-		[ "$(grep -c "vswitchd: ready" "$work/vswitchd.log" 2>/dev/null)" -ge "$starts" ] &&
-			return 0
-		kill -0 "$pid" 2>/dev/null || fail "vswitchd exited at start"
-		sleep 0.1
-	done
-	fail "vswitchd did not get ready in 10 s"
-}
-
-stop_vswitchd() {
-	kill "$pid"
-	wait "$pid"
-	local rc=$?
-	pid=
-	[ $rc -eq 0 ] || fail "vswitchd exited $rc on SIGTERM"
-}
 
 ping_ok() {  # FROM TO
 	ip netns exec "${NS[$1]}" ping -c 2 -i 0.2 -W 1 -q "${IP[$2]}" >/dev/null 2>&1
@@ -277,20 +234,6 @@ d10=$(tcpdump -r "$work/udp.pcap" -n 'udp dst port 10' 2>/dev/null | wc -l)
 ctl extension disable sw0 nodiscard || fail "extension disable"
 echo "ok: eBPF filter extension (port 9 dropped, port 10 delivered), disabled again"
 
-# telemetry CMD...: vswitchd's answers to DPDK telemetry commands, merged.
-telemetry() {
-	python3 - "/var/run/dpdk/$prefix/dpdk_telemetry.v2" "$@" <<'PY'
-import json, socket, sys
-s = socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET)
-s.connect(sys.argv[1])
-json.loads(s.recv(4096))          # the greeting
-out = {}
-for cmd in sys.argv[2:]:
-    s.send(cmd.encode())
-    out.update(json.loads(s.recv(65536)))
-print(json.dumps(out))
-PY
-}
 
 # ---- reordering: two copies of the filter; whichever is first drops ----
 ctl extension add sw0 nodiscard2 --type filter --module "$bpf_obj" || fail "extension add 2"

@@ -59,7 +59,7 @@ static void commit(struct vsw_store *s, struct vsw_model *m, const char *cmd)
 
 static const char *const setup[] = {
 	"switch create sw1 --type internal",
-	"switch create ext --type external --fdb-size 77 --aging 9",
+	"switch create ext --type external --fdb-size 77 --aging 9 --lcore 2",
 	"port add sw1 p2 --vnic part-b",
 	"port add sw1 p1 --vnic part-a --mac 00:15:5d:00:00:01",
 	"port add ext u1 --uplink net_af_packet0,iface=veth0",
@@ -146,6 +146,9 @@ static void check_undo(void)
 		"switch delete sw1",
 		"switch delete ext",
 		"switch set sw1 --fdb-size 5",
+		"switch set ext --lcore auto",
+		"switch set sw1 --lcore 4",
+		"port acl p1 load /dev/null --replace",
 		"port add sw1 p9 --vnic z",
 		"port delete p3",
 		"port set p1 --devargs part-z",
@@ -265,6 +268,25 @@ static void check_bad_files(void)
 	path_of(db, sizeof(db), "appid.db");
 	raw_exec(db, "PRAGMA application_id = 42; CREATE TABLE t(x);");
 	expect_open_fails(db, -EINVAL, "of another application");
+
+	/* Ours, at schema 1 (before switches had an lcore): upgraded in
+	 * place, every switch on auto. */
+	path_of(db, sizeof(db), "v1.db");
+	copy_file(good, db);
+	raw_exec(db, "ALTER TABLE switch DROP COLUMN lcore; "
+		 "DELETE FROM schema_version WHERE version = 2;");
+	{
+		struct vsw_model *m = vsw_model_new();
+
+		T_EQ(vsw_store_open(&s, db, why, sizeof(why)), 0);
+		T_EQ(vsw_store_schema_version(s), VSW_STORE_SCHEMA_VERSION);
+		T_EQ(vsw_store_load(s, m, why, sizeof(why)), 0);
+		T_ASSERT(m->n_switches > 0);
+		for (unsigned int i = 0; i < m->n_switches; i++)
+			T_EQ(m->switches[i].lcore, VSW_LCORE_AUTO);
+		vsw_store_close(s);
+		vsw_model_free(m);
+	}
 
 	/* Ours, from a newer hvnet. */
 	path_of(db, sizeof(db), "newer.db");
