@@ -15,17 +15,11 @@ vswitchd=${1:?usage: vswitch-netns.sh VSWITCHD VSWITCHCTL}
 vswitchctl=${2:?vswitchctl}
 probe=$(dirname "$0")/vsw_probe.py
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: network namespaces and veth pairs need root"
-	exit 77
-fi
-if ! ip netns add hvt-probe-$$ 2>/dev/null; then
-	echo "SKIP: this kernel does not allow network namespaces here"
-	exit 77
-fi
-ip netns del hvt-probe-$$
+source "$(dirname "$0")/vsw-lib.sh"
+vsw_need_netns hvt
 
 work=$(mktemp -d /tmp/hvnet-vsw-netns.XXXXXX)
+prefix=hvn$$
 A=hvtA$$
 B=hvtB$$
 hA=hvA$$
@@ -43,42 +37,6 @@ cleanup() {
 }
 trap cleanup EXIT
 
-fail() {
-	echo "FAIL: $*" >&2
-	echo "---- vswitchd log ----" >&2
-	cat "$work/vswitchd.log" >&2
-	exit 1
-}
-
-ctl() {
-	"$vswitchctl" --socket "$work/ctl.sock" --timeout 10 "$@"
-}
-
-starts=0
-start_vswitchd() {
-	starts=$((starts + 1))
-	echo "---- start $starts ----" >>"$work/vswitchd.log"
-	"$vswitchd" --no-huge -m 256 --no-shconf --no-pci -l 0,1 --no-telemetry \
-		--log-level=lib.eal:error -- --db "$work/vswitchd.db" \
-		--ctl-socket "$work/ctl.sock" --vmbus-socket "$work/vmbus.sock" \
-		>>"$work/vswitchd.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 100); do
-		[ "$(grep -c "vswitchd: ready" "$work/vswitchd.log" 2>/dev/null)" -ge "$starts" ] &&
-			return 0
-		kill -0 "$pid" 2>/dev/null || fail "vswitchd exited at start"
-		sleep 0.1
-	done
-	fail "vswitchd did not get ready in 10 s"
-}
-
-stop_vswitchd() {
-	kill "$pid"
-	wait "$pid"
-	local rc=$?
-	pid=
-	[ $rc -eq 0 ] || fail "vswitchd exited $rc on SIGTERM"
-}
 
 can_ping() {  # from A to B's address
 	ip netns exec "$A" ip neigh flush all 2>/dev/null

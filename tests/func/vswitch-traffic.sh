@@ -45,10 +45,7 @@ set -uo pipefail
 vswitchd=${1:?usage: vswitch-traffic.sh VSWITCHD VSWITCHCTL}
 vswitchctl=${2:?vswitchctl}
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "SKIP: network namespaces and veth pairs need root"
-	exit 77
-fi
+source "$(dirname "$0")/vsw-lib.sh"
 missing=()
 for t in python3 ethtool iperf3 arping sysctl; do
 	command -v "$t" >/dev/null || missing+=("$t")
@@ -64,13 +61,10 @@ if [ ${#missing[@]} -gt 0 ]; then
 	echo "SKIP: missing ${missing[*]} (Debian: iperf3, iputils-arping, tshark or tcpdump)"
 	exit 77
 fi
-if ! ip netns add hvt-probe-$$ 2>/dev/null; then
-	echo "SKIP: this kernel does not allow network namespaces here"
-	exit 77
-fi
-ip netns del hvt-probe-$$
+vsw_need_netns hvt
 
 work=$(mktemp -d /tmp/hvnet-vsw-traffic.XXXXXX)
+prefix=hvr$$
 hosts="A B C D E T U"
 pid=
 bg_pids=()
@@ -95,13 +89,6 @@ trap cleanup EXIT
 trap 'exit 143' TERM
 trap 'exit 130' INT HUP
 
-fail() {
-	echo "FAIL: $*" >&2
-	echo "---- vswitchd log ----" >&2
-	cat "$work/vswitchd.log" >&2
-	exit 1
-}
-
 ns() { echo "hvt$1$$"; }
 nsx() {  # run in host $1's namespace
 	local h=$1
@@ -117,9 +104,6 @@ nsx_bg() {
 }
 mac_of() { nsx "$1" cat /sys/class/net/v0/address; }
 
-ctl() {
-	"$vswitchctl" --socket "$work/ctl.sock" --timeout 10 "$@"
-}
 
 # ---- the helper: crafted frames, pcap reading, counters ----
 cat >"$work/helper.py" <<'EOF'
@@ -352,31 +336,6 @@ delta() {  # TAG1 TAG2 PORT NAME
 	helper delta "$work/stats-$1-$3.json" "$work/stats-$2-$3.json" "$4"
 }
 
-starts=0
-start_vswitchd() {
-	starts=$((starts + 1))
-	echo "---- start $starts ----" >>"$work/vswitchd.log"
-	"$vswitchd" --no-huge -m 256 --no-shconf --no-pci -l 0,1 --no-telemetry \
-		--log-level=lib.eal:error -- --db "$work/vswitchd.db" \
-		--ctl-socket "$work/ctl.sock" --vmbus-socket "$work/vmbus.sock" \
-		>>"$work/vswitchd.log" 2>&1 &
-	pid=$!
-	for _ in $(seq 100); do
-		[ "$(grep -c "vswitchd: ready" "$work/vswitchd.log" 2>/dev/null)" -ge "$starts" ] &&
-			return 0
-		kill -0 "$pid" 2>/dev/null || fail "vswitchd exited at start"
-		sleep 0.1
-	done
-	fail "vswitchd did not get ready in 10 s"
-}
-
-stop_vswitchd() {
-	kill -TERM "$pid"
-	wait "$pid"
-	local rc=$?
-	pid=
-	[ $rc -eq 0 ] || fail "vswitchd exited $rc on SIGTERM"
-}
 
 # ---- captures: one per host interface, frames the host receives ----
 cap_pids=()
