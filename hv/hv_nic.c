@@ -47,6 +47,17 @@ static void nic_gone(void *ctx, struct netvsp_nic *nic)
 	nvsp_pairing_leave(&np->pg, netvsp_nic_port(nic));
 }
 
+/* HvSignalEvent from a vCPU (under the VMBus lock): the forwarding lcore
+ * may be asleep with the queue armed. */
+static void nic_wake(void *ctx, struct netvsp_nic *nic, uint16_t queue)
+{
+	struct hv_nic_pair *np = ctx;
+
+	(void)nic;
+	(void)queue;
+	nvsp_fwd_wake(&np->pg.fwd);
+}
+
 /* netVSP's control work (subchannel offers, faults) touches the VMBus
  * server, which vCPU threads drive under the VMBus lock. */
 static void *ctrl_thread(void *arg)
@@ -119,6 +130,11 @@ int hv_nic_pair_create(struct hv_vmbus *vb, const char *eal_args, uint32_t mtu,
 		rc = -ENOMEM;
 		goto fail;
 	}
+	rc = nvsp_fwd_idle_init(&np->pg.fwd, 0, 0);
+	if (rc) {
+		snprintf(err, errlen, "no eventfd for the NIC lcore's idle mode: %s", strerror(-rc));
+		goto fail;
+	}
 	rc = netvsp_host_create(np->pg.fwd.qs, &np->nh);
 	if (rc) {
 		snprintf(err, errlen, "cannot start netVSP: %s", strerror(-rc));
@@ -135,6 +151,7 @@ int hv_nic_pair_create(struct hv_vmbus *vb, const char *eal_args, uint32_t mtu,
 			.mtu = mtu,
 			.mp = np->mp,
 			.gone = nic_gone,
+			.wake = nic_wake,
 			.ctx = np,
 		};
 
@@ -179,6 +196,12 @@ void hv_nic_pair_destroy(struct hv_nic_pair *np)
 	}
 	if (np->nh)
 		netvsp_host_destroy(np->nh);
+	if (np->pg.fwd.idle.on)
+		fprintf(stderr, "hv: NIC lcore slept %llu times (%llu ended by the safety limit), "
+			"%llu wakes\n", (unsigned long long)np->pg.fwd.idle.sleeps,
+			(unsigned long long)np->pg.fwd.idle.timeouts,
+			(unsigned long long)np->pg.fwd.idle.wakes);
+	nvsp_fwd_idle_fini(&np->pg.fwd);
 	if (np->mp)
 		rte_mempool_free(np->mp);
 	rte_free(np->pg.fwd.qs);

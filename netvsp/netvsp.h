@@ -46,8 +46,11 @@ struct netvsp_nic_config {
 	uint64_t link_speed_bps;    /* 0 = 10 Gbit/s */
 	uint32_t vf_serial;         /* for the SR-IOV hook; 0: no VF */
 	struct rte_mempool *mp;     /* mbufs for frames from the guest */
-	/* The guest signalled a channel: wake the poller if it sleeps.
-	 * Called on the control thread. Optional. */
+	/* The guest signalled a channel, a channel opened, or the link or
+	 * VF changed: wake the poller if it sleeps. Called on the control
+	 * thread, on a KVM partition's vCPU thread (under the VMBus lock),
+	 * or by whoever sets the link: it must not block. Optional; without
+	 * it the poller must not sleep. */
 	void (*wake)(void *ctx, struct netvsp_nic *nic, uint16_t queue);
 	/* The vNIC is going away (its partition left): stop polling its
 	 * port before returning. Called on the control thread. */
@@ -61,6 +64,8 @@ int netvsp_nic_offer(struct netvsp_host *h, struct vmbus_server *s,
 		     const struct netvsp_nic_config *cfg, struct netvsp_nic **out);
 
 struct hvn_port *netvsp_nic_port(struct netvsp_nic *nic);
+/* The vNIC behind a port, or NULL when the port is not a vNIC's. */
+struct netvsp_nic *netvsp_port_nic(const struct hvn_port *port);
 const char *netvsp_nic_name(const struct netvsp_nic *nic);
 
 /* Media connect or disconnect, indicated to the guest. */
@@ -72,8 +77,10 @@ void netvsp_nic_set_link(struct netvsp_nic *nic, bool up);
 void netvsp_nic_vf_association(struct netvsp_nic *nic, bool allocated, uint32_t serial);
 
 /* Put a queue's guest-to-host ring into event mode (the guest signals
- * when it writes into an empty ring) before the poller sleeps. Returns
- * the bytes already waiting: if not 0, do not sleep. */
+ * when it writes into an empty ring, and 'wake' runs) before the poller
+ * sleeps. Returns the bytes already waiting (and frames read but not yet
+ * taken): if not 0, do not sleep. Both are called by the queue's poller;
+ * disarm returns the queue to pure poll mode (no guest signals). */
 uint32_t netvsp_queue_arm(struct netvsp_nic *nic, uint16_t queue);
 void netvsp_queue_disarm(struct netvsp_nic *nic, uint16_t queue);
 

@@ -5,6 +5,14 @@
  *
  *   hvnet-netvsp [EAL args] -- --socket PATH [--queues N] [--mtu N]
  *                [--partitions N]   exit after N partitions came and went
+ *                [--idle-us N]      sleep after N us with nothing to move (200)
+ *                [--max-sleep-ms N] a sleep's safety limit (100)
+ *                [--poll]           never sleep: pure poll mode
+ *
+ * Idle mode: the forwarding lcore polls while frames move; after
+ * --idle-us without any it arms the vNICs' queues and sleeps until a
+ * guest signals one (its doorbell reaches the control thread, whose wake
+ * hook writes the lcore's eventfd). At exit it prints how often it slept.
  *
  * It reports the host memory its vNICs hold: whenever the number of vNICs
  * that are up (RNDIS initialised) or of their open queues changes, a line
@@ -110,6 +118,17 @@ static void print_nic(struct netvsp_nic *nic)
 	fflush(stdout);
 }
 
+/* A guest signalled (only an armed queue's guest does): the lcore may
+ * be asleep. */
+static void nic_wake(void *ctx, struct netvsp_nic *nic, uint16_t queue)
+{
+	struct host *h = ctx;
+
+	(void)nic;
+	(void)queue;
+	nvsp_fwd_wake(&h->pg.fwd);
+}
+
 /* The vNIC is going: take its port out of the forwarder. */
 static void nic_gone(void *ctx, struct netvsp_nic *nic)
 {
@@ -141,6 +160,7 @@ static int part_added(void *ctx, struct vmbus_sock_part *part, struct vmbus_serv
 	cfg.mtu = h->mtu;
 	cfg.mp = h->mp;
 	cfg.gone = nic_gone;
+	cfg.wake = nic_wake;
 	cfg.ctx = h;
 	rc = netvsp_nic_offer(h->nh, s, &cfg, &nic);
 	if (rc < 0) {
@@ -191,10 +211,15 @@ int main(int argc, char **argv)
 		{ "queues", required_argument, NULL, 'q' },
 		{ "mtu", required_argument, NULL, 'm' },
 		{ "partitions", required_argument, NULL, 'p' },
+		{ "idle-us", required_argument, NULL, 'i' },
+		{ "max-sleep-ms", required_argument, NULL, 'x' },
+		{ "poll", no_argument, NULL, 'P' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *path = NULL;
 	unsigned int want_parts = 0, worker;
+	uint32_t idle_us = 0, max_sleep_ms = 0;
+	bool poll_only = false;
 	struct vmbus_sock_server *srv;
 	struct host *h;
 	size_t qsz;
@@ -218,9 +243,13 @@ int main(int argc, char **argv)
 		case 'q': h->queues = (uint16_t)atoi(optarg); break;
 		case 'm': h->mtu = (uint32_t)atoi(optarg); break;
 		case 'p': want_parts = (unsigned int)atoi(optarg); break;
+		case 'i': idle_us = (uint32_t)atoi(optarg); break;
+		case 'x': max_sleep_ms = (uint32_t)atoi(optarg); break;
+		case 'P': poll_only = true; break;
 		default:
 			fprintf(stderr, "usage: hvnet-netvsp [EAL args] -- --socket PATH [--queues N] "
-				"[--mtu N] [--partitions N]\n");
+				"[--mtu N] [--partitions N] [--idle-us N] [--max-sleep-ms N] "
+				"[--poll]\n");
 			return 2;
 		}
 	}
@@ -243,6 +272,10 @@ int main(int argc, char **argv)
 			"give EAL more with -m\n");
 		return 1;
 	}
+	if (!poll_only && (rc = nvsp_fwd_idle_init(&h->pg.fwd, idle_us, max_sleep_ms)) < 0) {
+		fprintf(stderr, "hvnet-netvsp: no eventfd for idle mode: %s\n", strerror(-rc));
+		return 1;
+	}
 	rc = netvsp_host_create(h->pg.fwd.qs, &h->nh);
 	if (rc == 0)
 		rc = vmbus_sock_server_create(path, MAX_NICS, &ops, h, &srv);
@@ -253,7 +286,8 @@ int main(int argc, char **argv)
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	rte_eal_remote_launch(nvsp_fwd_lcore, &h->pg.fwd, worker);
-	printf("netvsp: listening on %s, forwarding on lcore %u\n", path, worker);
+	printf("netvsp: listening on %s, forwarding on lcore %u (%s)\n", path, worker,
+	       poll_only ? "poll mode" : "sleeps when idle");
 	report_heap(h, true);
 	while (!stop_flag && (want_parts == 0 || h->removed < want_parts)) {
 		struct pollfd pfd[2] = {
@@ -273,6 +307,14 @@ int main(int argc, char **argv)
 	hvn_store_release(&h->pg.fwd.stop, true);
 	rte_eal_mp_wait_lcore();
 	netvsp_host_destroy(h->nh);
+	if (h->pg.fwd.idle.on)
+		printf("netvsp: forwarder slept %llu times (%llu ended by the safety limit, %llu "
+		       "attempts found work), %llu wakes\n",
+		       (unsigned long long)h->pg.fwd.idle.sleeps,
+		       (unsigned long long)h->pg.fwd.idle.timeouts,
+		       (unsigned long long)h->pg.fwd.idle.aborted,
+		       (unsigned long long)h->pg.fwd.idle.wakes);
+	nvsp_fwd_idle_fini(&h->pg.fwd);
 	printf("netvsp: %u partition(s) served, peak RSS %ld KiB\n", h->added,
 	       hvn_proc_status_kib("VmHWM"));
 	rte_eal_cleanup();

@@ -492,6 +492,11 @@ struct hvn_port *netvsp_nic_port(struct netvsp_nic *nic)
 	return &nic->port;
 }
 
+struct netvsp_nic *netvsp_port_nic(const struct hvn_port *port)
+{
+	return port != NULL && port->ops == &nic_port_ops ? port->priv : NULL;
+}
+
 const char *netvsp_nic_name(const struct netvsp_nic *nic)
 {
 	return nic->name;
@@ -501,6 +506,9 @@ void netvsp_nic_set_link(struct netvsp_nic *nic, bool up)
 {
 	hvn_store_relaxed(&nic->link_up, up);
 	hvn_store_release(&nic->link_change, true);
+	/* The indication goes out on the primary's next poll. */
+	if (nic->cfg.wake != NULL)
+		nic->cfg.wake(nic->cfg.ctx, nic, 0);
 }
 
 void netvsp_nic_vf_association(struct netvsp_nic *nic, bool allocated, uint32_t serial)
@@ -508,6 +516,8 @@ void netvsp_nic_vf_association(struct netvsp_nic *nic, bool allocated, uint32_t 
 	hvn_store_relaxed(&nic->vf_allocated, allocated);
 	hvn_store_relaxed(&nic->vf_serial, serial);
 	hvn_store_release(&nic->vf_pending, true);
+	if (nic->cfg.wake != NULL)
+		nic->cfg.wake(nic->cfg.ctx, nic, 0);
 }
 
 void netvsp_nic_stats(const struct netvsp_nic *nic, struct netvsp_stats *out)

@@ -6,9 +6,15 @@
 #include <rte_rcu_qsbr.h>
 
 #include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <rte_cycles.h>
 
 #include "common/hvn_compiler.h"
+#include "netvsp/netvsp.h"
 
 #define FWD_BURST 32
 _Static_assert(FWD_BURST <= 32, "held frames fit");
@@ -72,21 +78,169 @@ unsigned int nvsp_pair_poll(struct nvsp_pair *p)
 	       (p->b != NULL ? move(p->b, p->a, &p->held_ba, &p->b_to_a) : 0);
 }
 
+int nvsp_fwd_idle_init(struct nvsp_fwd *f, uint32_t idle_us, uint32_t max_sleep_ms)
+{
+	int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+
+	if (fd < 0)
+		return -errno;
+	f->idle.fd = fd;
+	f->idle.idle_us = idle_us != 0 ? idle_us : NVSP_FWD_IDLE_US;
+	f->idle.max_sleep_ms = max_sleep_ms != 0 ? max_sleep_ms : NVSP_FWD_MAX_SLEEP_MS;
+	f->idle.sleeping = 0;
+	hvn_store_release(&f->idle.on, true);
+	return 0;
+}
+
+void nvsp_fwd_idle_fini(struct nvsp_fwd *f)
+{
+	if (!f->idle.on)
+		return;
+	f->idle.on = false;
+	close(f->idle.fd);
+	f->idle.fd = -1;
+}
+
+void nvsp_fwd_wake(struct nvsp_fwd *f)
+{
+	uint64_t one = 1;
+
+	/* Pairs with the store in fwd_sleep: a guest signals only after it
+	 * saw its queue armed, which the lcore does after it said it sleeps. */
+	if (!hvn_load_acquire(&f->idle.on) || !__atomic_load_n(&f->idle.sleeping, __ATOMIC_SEQ_CST))
+		return;
+	__atomic_fetch_add(&f->idle.wakes, 1, __ATOMIC_RELAXED);
+	if (write(f->idle.fd, &one, sizeof(one)) < 0) {
+		/* The counter is saturated: the lcore wakes anyway. */
+	}
+}
+
+/* Arm every queue of a port. Returns true when work already waits, or
+ * when the port is no vNIC and cannot wake the lcore (never sleep then). */
+static bool port_arm(struct hvn_port *port)
+{
+	struct netvsp_nic *nic = netvsp_port_nic(port);
+	uint16_t nq, q;
+	bool busy = false;
+
+	if (nic == NULL)
+		return true;
+	nq = port->ops->nb_queues(port->priv);
+	for (q = 0; q < nq; q++)
+		busy |= netvsp_queue_arm(nic, q) != 0;
+	return busy;
+}
+
+static void port_disarm(struct hvn_port *port)
+{
+	struct netvsp_nic *nic = port != NULL ? netvsp_port_nic(port) : NULL;
+	uint16_t nq, q;
+
+	if (nic == NULL)
+		return;
+	nq = port->ops->nb_queues(port->priv);
+	for (q = 0; q < nq; q++)
+		netvsp_queue_disarm(nic, q);
+}
+
+static void disarm_all(struct nvsp_fwd *f)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVSP_PAIR_MAX; i++) {
+		struct nvsp_pair *p = hvn_load_acquire(&f->pairs[i]);
+
+		if (p != NULL) {
+			port_disarm(p->a);
+			port_disarm(p->b);
+		}
+	}
+}
+
+/* Nothing moved for a while: arm, look once more, sleep. Every queue is
+ * masked again (pure poll mode) before it returns. */
+static void fwd_sleep(struct nvsp_fwd *f, unsigned int id)
+{
+	struct nvsp_fwd_idle *s = &f->idle;
+	struct pollfd pfd = { .fd = s->fd, .events = POLLIN };
+	bool held = false, busy = false;
+	unsigned int i;
+	uint64_t v;
+	int rc;
+
+	__atomic_store_n(&s->sleeping, 1u, __ATOMIC_SEQ_CST);
+	for (i = 0; i < NVSP_PAIR_MAX && !busy; i++) {
+		struct nvsp_pair *p = hvn_load_acquire(&f->pairs[i]);
+
+		if (p == NULL)
+			continue;
+		held |= p->held_ab.n > 0 || p->held_ba.n > 0;
+		busy = port_arm(p->a) || (p->b != NULL && port_arm(p->b));
+	}
+	/* A guest that wrote before its queue was armed saw it masked and did
+	 * not signal: arming counted the bytes it left, and one more round
+	 * takes what an arm cannot see (frames held or stashed). */
+	for (i = 0; i < NVSP_PAIR_MAX && !busy; i++) {
+		struct nvsp_pair *p = hvn_load_acquire(&f->pairs[i]);
+
+		if (p != NULL)
+			busy = nvsp_pair_poll(p) != 0;
+	}
+	if (busy) {
+		__atomic_store_n(&s->sleeping, 0u, __ATOMIC_RELAXED);
+		disarm_all(f);
+		hvn_store_relaxed(&s->aborted, s->aborted + 1);
+		return;
+	}
+	/* Asleep, the lcore holds no vNIC: closing a channel need not wait
+	 * for it. */
+	rte_rcu_qsbr_thread_offline(f->qs, id);
+	/* Frames held for a full guest go when it completes (a signal) or
+	 * reads its ring (no signal): look again soon. */
+	rc = poll(&pfd, 1, held ? 1 : (int)s->max_sleep_ms);
+	if (read(s->fd, &v, sizeof(v)) < 0) {
+		/* Nothing was written: a timeout. */
+	}
+	__atomic_store_n(&s->sleeping, 0u, __ATOMIC_RELAXED);
+	rte_rcu_qsbr_thread_online(f->qs, id);
+	disarm_all(f);
+	hvn_store_relaxed(&s->sleeps, s->sleeps + 1);
+	if (rc == 0)
+		hvn_store_relaxed(&s->timeouts, s->timeouts + 1);
+}
+
 int nvsp_fwd_lcore(void *arg)
 {
 	struct nvsp_fwd *f = arg;
 	unsigned int id = rte_lcore_id(), i;
+	uint64_t idle_since = 0, idle_cycles;
 
+	idle_cycles = (uint64_t)f->idle.idle_us * rte_get_tsc_hz() / 1000000u;
 	rte_rcu_qsbr_thread_register(f->qs, id);
 	rte_rcu_qsbr_thread_online(f->qs, id);
 	while (!hvn_load_acquire(&f->stop)) {
+		unsigned int moved = 0;
+		uint64_t now;
+
 		for (i = 0; i < NVSP_PAIR_MAX; i++) {
 			struct nvsp_pair *p = hvn_load_acquire(&f->pairs[i]);
 
 			if (p != NULL)
-				nvsp_pair_poll(p);
+				moved += nvsp_pair_poll(p);
 		}
 		rte_rcu_qsbr_quiescent(f->qs, id);
+		/* A busy round ends here: no clock read, no shared write. */
+		if (moved != 0 || !f->idle.on) {
+			idle_since = 0;
+			continue;
+		}
+		now = rte_get_tsc_cycles();
+		if (idle_since == 0) {
+			idle_since = now;
+		} else if (now - idle_since >= idle_cycles) {
+			fwd_sleep(f, id);
+			idle_since = 0;
+		}
 	}
 	rte_rcu_qsbr_thread_offline(f->qs, id);
 	rte_rcu_qsbr_thread_unregister(f->qs, id);
@@ -113,6 +267,7 @@ int nvsp_pairing_join(struct nvsp_pairing *pg, struct hvn_port *port)
 		pg->pairs[i].b = NULL;
 		hvn_store_release(&pg->fwd.pairs[i], &pg->pairs[i]);
 		pg->waiting = port;
+		nvsp_fwd_wake(&pg->fwd);
 		return 0;
 	}
 	for (i = 0; i < NVSP_PAIR_MAX; i++) {
@@ -123,6 +278,8 @@ int nvsp_pairing_join(struct nvsp_pairing *pg, struct hvn_port *port)
 		}
 	}
 	pg->waiting = NULL;
+	/* A sleeping lcore armed the pair as it was: look at it again. */
+	nvsp_fwd_wake(&pg->fwd);
 	return 0;
 }
 

@@ -35,11 +35,44 @@ struct nvsp_pair {
 	struct nvsp_pair_held held_ab, held_ba;
 };
 
+/* Idle mode of the forwarding lcore. A busy lcore polls and never looks
+ * at a clock; one that found nothing to do for idle_us arms every queue
+ * (the guests then signal when they write into an empty ring), polls once
+ * more to close the race with a write made before the arm, and sleeps on
+ * an eventfd that nvsp_fwd_wake() writes. A zeroed struct is pure poll
+ * mode: sleeping is safe only when every vNIC's wake hook calls
+ * nvsp_fwd_wake(), so the owner asks for it with nvsp_fwd_idle_init(). */
+struct nvsp_fwd_idle {
+	bool on;
+	int fd;                  /* eventfd the lcore sleeps on */
+	uint32_t idle_us;        /* nothing moved this long: try to sleep */
+	uint32_t max_sleep_ms;   /* a sleep ends after this even unsignalled */
+	uint32_t sleeping;       /* 1 from just before arming until awake */
+	/* Written by the lcore, read by anyone (relaxed). */
+	uint64_t sleeps;         /* times it slept */
+	uint64_t aborted;        /* times arming found work and it did not */
+	uint64_t timeouts;       /* sleeps that ended unsignalled */
+	uint64_t wakes;          /* nvsp_fwd_wake() calls that wrote the fd */
+};
+
 struct nvsp_fwd {
 	struct rte_rcu_qsbr *qs;
 	struct nvsp_pair *pairs[NVSP_PAIR_MAX];   /* published with release */
 	bool stop;
+	struct nvsp_fwd_idle idle;
 };
+
+#define NVSP_FWD_IDLE_US      200u
+#define NVSP_FWD_MAX_SLEEP_MS 100u
+
+/* Let the lcore sleep when idle (before it is launched). idle_us 0 or
+ * max_sleep_ms 0 take the defaults above. Returns 0 or -errno. */
+int nvsp_fwd_idle_init(struct nvsp_fwd *f, uint32_t idle_us, uint32_t max_sleep_ms);
+/* After the lcore stopped. */
+void nvsp_fwd_idle_fini(struct nvsp_fwd *f);
+/* Wake the lcore if it sleeps: from a vNIC's wake hook (any thread, the
+ * VMBus lock may be held: it never blocks). Costs a load when it is awake. */
+void nvsp_fwd_wake(struct nvsp_fwd *f);
 
 /* Ports joined in arrival order: the first waits alone, the second makes
  * the pair. Changed on the control thread only; the forwarder sees each
@@ -59,7 +92,9 @@ int nvsp_pairing_join(struct nvsp_pairing *pg, struct hvn_port *port);
 void nvsp_pairing_leave(struct nvsp_pairing *pg, struct hvn_port *port);
 
 /* The lcore body (rte_lcore_function_t): polls every pair until stop,
- * reporting a quiescent state after each round. 'arg' is the nvsp_fwd. */
+ * reporting a quiescent state after each round, and sleeps when idle if
+ * nvsp_fwd_idle_init() allowed it (offline for RCU while it sleeps).
+ * 'arg' is the nvsp_fwd. */
 int nvsp_fwd_lcore(void *arg);
 
 /* Move one burst each way of every queue of a pair; returns frames moved. */
