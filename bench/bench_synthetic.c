@@ -7,7 +7,7 @@
  *
  *   bench_synthetic [EAL args --] --mode tx|rx --socket PATH --size N
  *       --seconds S [--queues N] [--warmup S] [--name NAME]
- *       [--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield]
+ *       [--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield] [--rx-copy]
  *
  * --size is the frame as handed to the NIC (60..MTU+14 bytes, no FCS).
  * The buffer sizes default to Linux netvsc's (rings 512 KiB, receive
@@ -16,6 +16,9 @@
  * where A and B share one CPU, each then runs only while it has work,
  * which shows what the path costs rather than how the scheduler slices
  * two busy pollers. bench/run does not use it (testpmd cannot).
+ * B receives frames of 256 bytes or more without copying them (the port's
+ * rx_zero_copy, what DPDK's netvsc PMD does by default; the peer's
+ * virtio-user receive does not copy either); --rx-copy copies every one.
  * Frames are UDP/IPv4 with (flow, sequence) in the payload; flow f goes
  * out on queue f, its own sequence space.
  *
@@ -101,6 +104,7 @@ struct opts {
 	uint16_t queues;
 	uint32_t ring_bytes, rbuf_bytes, sbuf_bytes;
 	bool yield;
+	bool rx_copy;
 };
 
 struct flow_rx {
@@ -440,6 +444,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "rbuf-bytes", required_argument, NULL, 'B' },
 		{ "sbuf-bytes", required_argument, NULL, 'S' },
 		{ "yield", no_argument, NULL, 'Y' },
+		{ "rx-copy", no_argument, NULL, 'C' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = NULL;
@@ -462,6 +467,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'B': o->rbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'S': o->sbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'Y': o->yield = true; break;
+		case 'C': o->rx_copy = true; break;
 		default:
 			return -EINVAL;
 		}
@@ -525,7 +531,7 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &b->o) < 0) {
 		fprintf(stderr, "usage: bench_synthetic [EAL args --] --mode tx|rx --socket PATH "
 			"--size N --seconds S [--queues N] [--warmup S] [--name NAME] "
-			"[--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield]\n");
+			"[--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield] [--rx-copy]\n");
 		return 2;
 	}
 	/* The receiver's mbufs: a few bursts in flight at a time, but the
@@ -547,6 +553,7 @@ int main(int argc, char **argv)
 	conf.rbuf_bytes = b->o.rbuf_bytes;
 	conf.sbuf_bytes = b->o.sbuf_bytes;
 	conf.timeout_ms = 10000;
+	conf.rx_zero_copy = !b->o.rx_copy;
 	rc = netvsc_port_open(&conf, &b->port);
 	if (rc < 0) {
 		fprintf(stderr, "%s: bringing the synthetic NIC up failed: %s (is hvnet-netvsp "

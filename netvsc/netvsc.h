@@ -65,12 +65,15 @@ struct netvsc_stats {
 };
 
 /* A received frame. 'data' points into the receive buffer and is valid
- * until netvsc_rx_release() or the next netvsc_rx_burst() on its queue.
+ * until netvsc_rx_release() or the next netvsc_rx_burst() on its queue
+ * (in hold mode: until netvsc_rx_release_done() completes its packet).
  * info.present says which PPIs came with it (RNDIS_PKT_HAS_VLAN, _CSUM,
- * _HASH), their values in wire form (decode with the helpers below). */
+ * _HASH), their values in wire form (decode with the helpers below).
+ * 'pkt' numbers the transfer-page packet that carried it, per queue. */
 struct netvsc_frame {
 	const uint8_t *data;
 	uint32_t len;
+	uint32_t pkt;
 	struct rndis_pkt_info info;
 };
 
@@ -106,9 +109,15 @@ struct netvsc_queue {
 	uint32_t cur_n, cur_i;
 	struct vmbus_xfer_range cur_ranges[NVSP_RSC_MAX];
 	/* Transfer-page packets to complete: [0, nrel) are released by the
-	 * caller (their frames are no longer used), the rest are not. */
+	 * caller (their frames are no longer used), the rest are not, in the
+	 * order they arrived; owed_pkt[] numbers them (netvsc_frame.pkt). */
 	uint64_t owed[NETVSC_OWED];
+	uint32_t owed_pkt[NETVSC_OWED];
 	uint32_t nowed, nrel;
+	uint32_t rx_pkt;                   /* number of the last packet loaded */
+	/* Set by the caller before the first burst: frames stay in the
+	 * receive buffer past the next burst (netvsc_rx_release_done). */
+	bool hold_rx;
 	struct netvsc_stats st;
 } hvn_aligned(HVN_CACHE_LINE);
 
@@ -183,6 +192,20 @@ unsigned int netvsc_rx_burst(struct netvsc_queue *q, struct netvsc_frame *frames
 /* The frames returned so far are no longer used: complete their
  * transfer-page packets (one ring commit and at most one signal). */
 void netvsc_rx_release(struct netvsc_queue *q);
+/* Hold mode (q->hold_rx): the caller keeps frames in the receive buffer
+ * (zero-copy receive) and says which packets it is done with. Every packet
+ * whose frames were all returned is asked about, 'done(ctx, pkt)'; those
+ * it is done with are completed (in any order: the host takes them so),
+ * one ring commit and at most one signal. Packets not done keep their
+ * sub-allocations; at NETVSC_OWED of them the queue reads no more frames,
+ * so a caller holds far fewer (netvsc_rx_held). */
+void netvsc_rx_release_done(struct netvsc_queue *q, bool (*done)(void *ctx, uint32_t pkt),
+			    void *ctx);
+/* Packets whose frames were all returned and that are not completed yet. */
+static inline uint32_t netvsc_rx_held(const struct netvsc_queue *q)
+{
+	return q->nowed - q->nrel;
+}
 
 /* ---- Transmit ---- */
 

@@ -587,6 +587,8 @@ int main(int argc, char **argv)
 	conf.mtu = g->o.mtu;
 	conf.mp = g->mp;
 	conf.timeout_ms = 10000;
+	/* Every frame is checked and freed within its burst. */
+	conf.rx_zero_copy = true;
 	rc = netvsc_port_open(&conf, &g->port);
 	if (rc < 0) {
 		fprintf(stderr, "%s: bringing the synthetic NIC up failed: %s\n", g->o.name,

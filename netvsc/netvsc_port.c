@@ -21,6 +21,61 @@
 #define DEF_TIMEOUT_MS   10000
 #define SCRATCH_BYTES    65536u               /* vmbus_ppart_open's, per channel */
 
+/* Zero-copy receive (conf.rx_zero_copy), as DPDK's netvsc PMD does it:
+ * a frame of ZC_COPYBREAK bytes or more is not copied; the mbuf points
+ * into the receive buffer (an external buffer) and its transfer-page
+ * packet is completed once every such mbuf is freed, on whatever thread.
+ * Smaller frames are cheaper to copy than to track. */
+#define ZC_COPYBREAK     256u                 /* the PMD's rx_copybreak default */
+/* Packets a queue can have out: NETVSC_OWED completed-but-held ones and
+ * the one being taken apart; a power of two above that, so a packet's
+ * counter is never shared with a live one. */
+#define ZC_PKTS          128u
+_Static_assert(ZC_PKTS > NETVSC_OWED + 1u && (ZC_PKTS & (ZC_PKTS - 1u)) == 0, "zc ring");
+/* Past this many held packets frames are copied again, so an application
+ * that keeps mbufs cannot stop the queue (at NETVSC_OWED it reads no more). */
+#define ZC_MAX_HELD      (NETVSC_OWED / 2u)
+#define ZC_SHINFO        4096u                /* frames out at once, per queue */
+
+struct port_zc;
+
+/* One frame out on an mbuf. free_cb and fcb_opaque never change after
+ * set-up, so a thread freeing an mbuf never reads a half-reused slot:
+ * 'busy' drops only after the packet's counter did. */
+struct zc_slot {
+	struct rte_mbuf_ext_shared_info sh;
+	struct port_zc *zc;
+	uint32_t pkt;
+	uint32_t busy;
+};
+
+struct port_zc {
+	/* mbufs out per packet (by number mod ZC_PKTS): the queue's lcore
+	 * adds, the thread that frees an mbuf subtracts. */
+	uint32_t refs[ZC_PKTS];
+	uint32_t next;
+	struct zc_slot slot[ZC_SHINFO];
+};
+
+static void zc_free(void *addr, void *opaque)
+{
+	struct zc_slot *sl = opaque;
+
+	(void)addr;
+	/* Release: the frame's bytes are read before the packet can go back. */
+	__atomic_fetch_sub(&sl->zc->refs[sl->pkt % ZC_PKTS], 1u, __ATOMIC_RELEASE);
+	__atomic_store_n(&sl->busy, 0u, __ATOMIC_RELEASE);
+}
+
+static void zc_init(struct port_zc *zc)
+{
+	for (uint32_t i = 0; i < ZC_SHINFO; i++) {
+		zc->slot[i].zc = zc;
+		zc->slot[i].sh.free_cb = zc_free;
+		zc->slot[i].sh.fcb_opaque = &zc->slot[i];
+	}
+}
+
 /* Counters of the port's own making, per queue (its lcore writes them). */
 struct port_queue_stats {
 	uint64_t ipackets, ibytes, nombuf;
@@ -33,6 +88,7 @@ struct netvsc_port {
 	struct vmbus_client_channel *chans;
 	uint32_t *ring_gpadls;
 	struct port_queue_stats *qs;
+	struct port_zc **zc;                  /* per queue; NULL: copy every frame */
 	struct rte_mempool *mp;
 	uint16_t port_id;
 	uint16_t nb_wanted;
@@ -144,6 +200,10 @@ static const struct hvn_port_ops hvn_ops = {
 
 static void port_free(struct netvsc_port *p)
 {
+	if (p->zc != NULL)
+		for (uint16_t i = 0; i < p->nb_wanted; i++)
+			rte_free(p->zc[i]);
+	rte_free(p->zc);
 	rte_free(p->queues);
 	rte_free(p->chans);
 	rte_free(p->ring_gpadls);
@@ -252,6 +312,21 @@ int netvsc_port_open(const struct netvsc_port_conf *conf, struct netvsc_port **o
 		port_free(p);
 		return rc;
 	}
+	if (conf->rx_zero_copy) {
+		p->zc = rte_zmalloc("netvsc_zc", nq * sizeof(*p->zc), 0);
+		for (uint16_t i = 0; p->zc != NULL && i < p->nic.nqueues; i++) {
+			p->zc[i] = rte_zmalloc("netvsc_zcq", sizeof(struct port_zc),
+					       RTE_CACHE_LINE_SIZE);
+			if (p->zc[i] == NULL)
+				break;
+			zc_init(p->zc[i]);
+			p->queues[i].hold_rx = true;
+		}
+		if (p->zc == NULL || (p->nic.nqueues > 0 && p->zc[p->nic.nqueues - 1] == NULL)) {
+			netvsc_port_close(p);
+			return -ENOMEM;
+		}
+	}
 	p->hvn.ops = &hvn_ops;
 	p->hvn.priv = p;
 	snprintf(p->hvn.name, sizeof(p->hvn.name), "%s", conf->name != NULL ? conf->name : "netvsc");
@@ -326,12 +401,47 @@ static int frame_to_mbuf(struct netvsc_port *p, struct rte_mbuf *m, const struct
 	return 0;
 }
 
+static bool zc_done(void *ctx, uint32_t pkt)
+{
+	struct port_zc *zc = ctx;
+
+	return __atomic_load_n(&zc->refs[pkt % ZC_PKTS], __ATOMIC_ACQUIRE) == 0;
+}
+
+/* Point 'm' at the frame in the receive buffer. False when it must be
+ * copied instead: small, too many packets held, or no shared info free
+ * (every one still on an mbuf). */
+static bool zc_attach(struct netvsc_port *p, struct netvsc_queue *q, struct port_zc *zc,
+		      struct rte_mbuf *m, const struct netvsc_frame *f)
+{
+	struct zc_slot *sl = &zc->slot[zc->next % ZC_SHINFO];
+
+	if (f->len < ZC_COPYBREAK || f->len > UINT16_MAX || netvsc_rx_held(q) >= ZC_MAX_HELD ||
+	    __atomic_load_n(&sl->busy, __ATOMIC_ACQUIRE) != 0)
+		return false;
+	zc->next++;
+	/* Seen by the freeing thread through whatever handed it the mbuf. */
+	__atomic_store_n(&sl->busy, 1u, __ATOMIC_RELAXED);
+	sl->pkt = f->pkt;
+	__atomic_fetch_add(&zc->refs[f->pkt % ZC_PKTS], 1u, __ATOMIC_RELAXED);
+	rte_mbuf_ext_refcnt_set(&sl->sh, 1);
+	/* Partition memory has no IOVA: these mbufs are for the CPU only. */
+	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)f->data, RTE_BAD_IOVA, (uint16_t)f->len,
+				  &sl->sh);
+	m->data_len = (uint16_t)f->len;
+	m->pkt_len = f->len;
+	m->port = p->port_id;
+	netvsc_port_rx_offload(m, &f->info);
+	return true;
+}
+
 uint16_t netvsc_port_rx_burst(struct netvsc_port *p, uint16_t queue, struct rte_mbuf **pkts,
 			      uint16_t n)
 {
 	struct netvsc_frame f[PORT_BURST];
 	struct netvsc_queue *q;
 	struct port_queue_stats *qs;
+	struct port_zc *zc;
 	uint16_t done = 0;
 	uint64_t bytes = 0;
 
@@ -339,6 +449,10 @@ uint16_t netvsc_port_rx_burst(struct netvsc_port *p, uint16_t queue, struct rte_
 		return 0;
 	q = &p->queues[queue];
 	qs = &p->qs[queue];
+	zc = p->zc != NULL ? p->zc[queue] : NULL;
+	/* Held packets whose mbufs were all freed since go back first. */
+	if (zc != NULL && netvsc_rx_held(q) > 0)
+		netvsc_rx_release_done(q, zc_done, zc);
 	while (done < n) {
 		unsigned int want = HVN_MIN((unsigned int)(n - done), PORT_BURST), got, i;
 		struct rte_mbuf **m = pkts + done;
@@ -359,7 +473,8 @@ uint16_t netvsc_port_rx_burst(struct netvsc_port *p, uint16_t queue, struct rte_
 				qs->nombuf++;
 				continue;
 			}
-			if (frame_to_mbuf(p, mb, &f[i]) < 0) {
+			if ((zc == NULL || !zc_attach(p, q, zc, mb, &f[i])) &&
+			    frame_to_mbuf(p, mb, &f[i]) < 0) {
 				rte_pktmbuf_free(mb);
 				qs->nombuf++;
 				continue;
@@ -367,7 +482,10 @@ uint16_t netvsc_port_rx_burst(struct netvsc_port *p, uint16_t queue, struct rte_
 			pkts[done++] = mb;
 			bytes += f[i].len;
 		}
-		netvsc_rx_release(q);
+		if (zc != NULL)
+			netvsc_rx_release_done(q, zc_done, zc);
+		else
+			netvsc_rx_release(q);
 		if (got < want)
 			break;
 	}

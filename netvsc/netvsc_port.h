@@ -44,6 +44,13 @@ struct netvsc_port_conf {
 	uint32_t rbuf_bytes;         /* receive buffer; 0 = 16 MiB (Linux) */
 	uint32_t sbuf_bytes;         /* send buffer; 0 = 1 MiB (Linux) */
 	int timeout_ms;              /* bring-up; 0 = 10 s */
+	/* Frames of 256 bytes or more are not copied out of the receive
+	 * buffer: the mbuf points into it (RTE_MBUF_F_EXTERNAL, no IOVA, no
+	 * headroom) and its sub-allocation returns to the host when the mbuf
+	 * is freed, on any thread, as DPDK's netvsc PMD does. Every received
+	 * mbuf must then be freed before netvsc_port_close(). An application
+	 * that holds many falls back to copies rather than stall the queue. */
+	bool rx_zero_copy;
 };
 
 /* Join the VMBus host as a process partition, bring the synthetic NIC up

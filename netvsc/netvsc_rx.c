@@ -141,23 +141,33 @@ static void on_inband(struct netvsc_queue *q, const struct vmbus_pkt *p)
 	q->st.bad_msgs++;
 }
 
-static void owe(struct netvsc_queue *q, uint64_t tid, bool released)
+/* Entry i (not yet released) becomes the last released one. */
+static void release_at(struct netvsc_queue *q, uint32_t i)
 {
-	uint32_t i;
+	uint64_t tid = q->owed[i];
+	uint32_t pkt = q->owed_pkt[i];
 
+	for (; i > q->nrel; i--) {
+		q->owed[i] = q->owed[i - 1];
+		q->owed_pkt[i] = q->owed_pkt[i - 1];
+	}
+	q->owed[q->nrel] = tid;
+	q->owed_pkt[q->nrel] = pkt;
+	q->nrel++;
+}
+
+static void owe(struct netvsc_queue *q, uint64_t tid, uint32_t pkt, bool released)
+{
 	if (q->nowed == NETVSC_OWED) {
 		q->st.bad_msgs++;   /* cannot happen: loading checks for room */
 		return;
 	}
-	if (!released) {
-		q->owed[q->nowed++] = tid;
-		return;
-	}
-	/* Released ones first: they may be completed now. */
-	for (i = q->nowed; i > q->nrel; i--)
-		q->owed[i] = q->owed[i - 1];
-	q->owed[q->nrel++] = tid;
+	q->owed[q->nowed] = tid;
+	q->owed_pkt[q->nowed] = pkt;
 	q->nowed++;
+	/* Released ones first: they may be completed now. */
+	if (released)
+		release_at(q, q->nowed - 1);
 }
 
 static void pay_owed(struct netvsc_queue *q)
@@ -173,8 +183,10 @@ static void pay_owed(struct netvsc_queue *q)
 	while (i < q->nrel && nvc_put(q, VMBUS_PKT_COMP, 0, q->owed[i], 0, 0, &m,
 				      NVSP_MSG_MIN(rndis_pkt_complete)) == 0)
 		i++;
-	for (j = i; j < q->nowed; j++)
+	for (j = i; j < q->nowed; j++) {
 		q->owed[j - i] = q->owed[j];
+		q->owed_pkt[j - i] = q->owed_pkt[j];
+	}
 	q->nowed -= i;
 	q->nrel -= i;
 }
@@ -188,7 +200,7 @@ static void load_xfer(struct netvsc_queue *q, const struct vmbus_pkt *p)
 
 	if (p->len < sizeof(h) || vmbus_pkt_payload_len(p) < NVSP_MSG_MIN(rndis_pkt)) {
 		q->st.rx_bad++;
-		owe(q, p->desc.trans_id, true);
+		owe(q, p->desc.trans_id, 0, true);
 		return;
 	}
 	__builtin_memcpy(&h, p->pkt, sizeof(h));
@@ -198,15 +210,16 @@ static void load_xfer(struct netvsc_queue *q, const struct vmbus_pkt *p)
 	    count > NVSP_RSC_MAX || sizeof(h) + (uint64_t)count * 8u > p->off) {
 		/* Completed all the same, so the host gets its buffer back. */
 		q->st.rx_bad++;
-		owe(q, p->desc.trans_id, true);
+		owe(q, p->desc.trans_id, 0, true);
 		return;
 	}
 	q->st.rx_batches++;
 	if (count == 0) {
-		owe(q, p->desc.trans_id, true);
+		owe(q, p->desc.trans_id, 0, true);
 		return;
 	}
 	__builtin_memcpy(q->cur_ranges, p->pkt + sizeof(h), count * 8u);
+	q->rx_pkt++;
 	q->cur_tid = p->desc.trans_id;
 	q->cur_n = count;
 	q->cur_i = 0;
@@ -348,7 +361,8 @@ unsigned int netvsc_rx_burst(struct netvsc_queue *q, struct netvsc_frame *frames
 	struct netvsc *nic = q->nic;
 	unsigned int got = 0, pumps = 0;
 
-	if (q->nowed > 0)
+	/* In hold mode the caller says when (netvsc_rx_release_done). */
+	if (q->nowed > 0 && !q->hold_rx)
 		netvsc_rx_release(q);
 	while (got < n) {
 		if (!q->cur_active) {
@@ -368,12 +382,14 @@ unsigned int netvsc_rx_burst(struct netvsc_queue *q, struct netvsc_frame *frames
 			}
 			if (q->cur_i < q->cur_n && q->cur_ranges[q->cur_i].byte_offset < nic->rbuf_size)
 				hvn_prefetch(nic->rbuf + q->cur_ranges[q->cur_i].byte_offset);
-			if (on_rndis(q, nic->rbuf + r.byte_offset, r.byte_count, &frames[got]))
+			if (on_rndis(q, nic->rbuf + r.byte_offset, r.byte_count, &frames[got])) {
+				frames[got].pkt = q->rx_pkt;
 				got++;
+			}
 		}
 		if (q->cur_i == q->cur_n) {
 			q->cur_active = false;
-			owe(q, q->cur_tid, false);
+			owe(q, q->cur_tid, q->rx_pkt, false);
 		}
 	}
 	return got;
@@ -382,6 +398,19 @@ unsigned int netvsc_rx_burst(struct netvsc_queue *q, struct netvsc_frame *frames
 void netvsc_rx_release(struct netvsc_queue *q)
 {
 	q->nrel = q->nowed;
+	if (q->nrel > 0)
+		pay_owed(q);
+	nvc_kick(q);
+}
+
+void netvsc_rx_release_done(struct netvsc_queue *q, bool (*done)(void *ctx, uint32_t pkt),
+			    void *ctx)
+{
+	uint32_t i;
+
+	for (i = q->nrel; i < q->nowed; i++)
+		if (done(ctx, q->owed_pkt[i]))
+			release_at(q, i);
 	if (q->nrel > 0)
 		pay_owed(q);
 	nvc_kick(q);

@@ -751,6 +751,91 @@ static void receive_checks_everything(void)
 	T_EQ(h.ncompleted, 1);
 }
 
+/* Hold mode: what the caller's done() says, by packet number. */
+static uint32_t hold_done_mask;
+static unsigned int hold_asked;
+
+static bool hold_done(void *ctx, uint32_t pkt)
+{
+	(void)ctx;
+	hold_asked++;
+	return pkt < 32 && (hold_done_mask >> pkt) & 1u;
+}
+
+/* Zero-copy receive keeps frames in the buffer: a packet is completed
+ * only when the caller says it is done with it, in any order; a packet
+ * still being taken apart is never asked about; refused packets are
+ * completed without asking. */
+static void receive_hold_mode(void)
+{
+	struct netvsc_queue *q = &queues[0];
+	struct netvsc_frame f[8];
+	struct vmbus_xfer_range r[2];
+	uint8_t msg[512];
+	uint64_t tid[3], bad;
+	uint32_t len, pkt[3];
+	unsigned int i;
+
+	T_EQ(bring_up(1, NULL), 0);
+	host_step();
+	q->hold_rx = true;
+	h.ncompleted = 0;
+	len = build_packet(msg, 300, 0);
+	for (i = 0; i < 3; i++) {
+		r[0] = host_rbuf(msg, len);
+		tid[i] = host_xfer(0, NVSP_RECV_BUF_ID, r, 1, 1);
+	}
+	T_EQ(netvsc_rx_burst(q, f, 8), 3);
+	for (i = 0; i < 3; i++)
+		pkt[i] = f[i].pkt;
+	T_ASSERT(pkt[0] != pkt[1] && pkt[1] != pkt[2] && pkt[0] != pkt[2]);
+	T_EQ(netvsc_rx_held(q), 3);
+	/* Another burst does not release them. */
+	T_EQ(netvsc_rx_burst(q, f + 3, 4), 0);
+	host_step();
+	T_EQ(h.ncompleted, 0);
+	/* The middle one first. */
+	hold_done_mask = 1u << pkt[1];
+	netvsc_rx_release_done(q, hold_done, NULL);
+	host_step();
+	T_ASSERT(completed(tid[1]) && !completed(tid[0]) && !completed(tid[2]));
+	T_EQ(netvsc_rx_held(q), 2);
+	T_EQ(f[0].data[0], 0x5a);
+	hold_done_mask = (1u << pkt[0]) | (1u << pkt[2]);
+	netvsc_rx_release_done(q, hold_done, NULL);
+	host_step();
+	T_ASSERT(completed(tid[0]) && completed(tid[2]));
+	T_EQ(h.ncompleted, 3);
+	T_EQ(netvsc_rx_held(q), 0);
+
+	/* Half taken apart: not asked about until its last frame is out. */
+	r[0] = host_rbuf(msg, len);
+	r[1] = host_rbuf(msg, len);
+	tid[0] = host_xfer(0, NVSP_RECV_BUF_ID, r, 2, 2);
+	T_EQ(netvsc_rx_burst(q, f, 1), 1);
+	hold_done_mask = ~0u;
+	hold_asked = 0;
+	netvsc_rx_release_done(q, hold_done, NULL);
+	host_step();
+	T_EQ(hold_asked, 0);
+	T_ASSERT(!completed(tid[0]));
+	T_EQ(netvsc_rx_burst(q, f, 1), 1);
+	netvsc_rx_release_done(q, hold_done, NULL);
+	host_step();
+	T_EQ(hold_asked, 1);
+	T_ASSERT(completed(tid[0]));
+
+	/* A refused packet goes back at once. */
+	h.ncompleted = 0;
+	bad = host_xfer(0, 0x1234, r, 1, 1);
+	T_EQ(netvsc_rx_burst(q, f, 8), 0);
+	hold_done_mask = 0;
+	netvsc_rx_release_done(q, hold_done, NULL);
+	host_step();
+	T_ASSERT(completed(bad));
+	q->hold_rx = false;
+}
+
 static void send_table(unsigned int c, uint32_t count, uint32_t offset, uint32_t fill, uint32_t len)
 {
 	struct {
@@ -855,6 +940,7 @@ int main(void)
 	T_RUN(hostile_bringup);
 	T_RUN(transmit_both_forms);
 	T_RUN(receive_checks_everything);
+	T_RUN(receive_hold_mode);
 	T_RUN(host_messages);
 	return 0;
 }
