@@ -22,6 +22,21 @@
  * or more, the first worker sends and the main lcore receives and
  * reports.
  *
+ * Ports: ethdev ports (EAL --vdev, a NIC), and with --netvsc SOCKET,NAME
+ * the synthetic NIC of a process partition NAME joined to the VMBus host
+ * at SOCKET (vswitchd's --vmbus-socket, hvnet-netvsp): hvnet-gen is then
+ * that partition, and the NIC is a port like any other, numbered after
+ * the ethdev ports. The loops call one of two burst functions per burst,
+ * nothing per frame. A netVSC queue's ring carries both its received
+ * frames and its transmit completions, so its rx and tx must stay on one
+ * lcore: with a --netvsc port hvnet-gen runs on one lcore.
+ *
+ * --forward macswap: no generator; every frame received on a port has its
+ * MACs swapped and goes out on the paired port (0 <-> 1, 2 <-> 3; a port
+ * without a pair to itself), as testpmd's macswap does: the VNF of a PVP
+ * topology. What the paired port does not take is dropped and counted.
+ * Runs until SIGINT or SIGTERM.
+ *
  * Frames: Ethernet [802.1Q] IPv4 UDP, 198.18.0.0/15 (RFC 2544's
  * benchmark range): flow f comes from 198.18.0.0 + 1 + (f mod 65535),
  * UDP source port 1024 + (f mod 64511), to 198.19.0.1 port 9 (discard).
@@ -80,6 +95,8 @@
 #include <rte_memcpy.h>
 #include <rte_mempool.h>
 
+#include "netvsc/netvsc_port.h"
+
 #define BURST            32u
 #define TXQ_CAP          (2u * BURST)  /* queued frames: retries, duplicates */
 #define MAX_PORTS        16u
@@ -110,6 +127,9 @@
 #define FCS_BYTES        4u
 #define MIN_SIZE         64u
 #define MAX_SIZE         1518u
+#define NV_PATH_MAX      108u          /* sun_path */
+#define NV_NAME_MAX      64u
+#define NV_MAX_QUEUES    8u
 
 enum kind { K_WARM = 0, K_MEAS = 1, K_LEARN = 2 };
 /* What a queued tx frame counts as once the port takes it: S_LATE is a
@@ -122,6 +142,12 @@ enum slot { S_WARM, S_MEAS, S_LATE, S_DUP };
  * the classic simple IMIX has 594 (a 576-byte IP datagram). */
 static const uint16_t imix_sizes[] = { 64, 570, 64, 64, 570, 64, 1518, 64, 570, 64, 64, 570 };
 #define IMIX_N (sizeof(imix_sizes) / sizeof(imix_sizes[0]))
+
+/* --netvsc SOCKET,NAME[,queues=N] */
+struct nv_opt {
+	char path[NV_PATH_MAX], name[NV_NAME_MAX];
+	uint16_t queues;
+};
 
 struct gen_opts {
 	uint16_t tx_ports[MAX_PORTS], rx_ports[MAX_PORTS];
@@ -138,10 +164,34 @@ struct gen_opts {
 	bool latency, json, inplace;
 	/* Test-only faults, so the tests can check the counting is exact. */
 	uint64_t drop_every, swap_every, dup_every;
+	struct nv_opt nv[MAX_PORTS];
+	unsigned int nnv;
+	bool fwd;                      /* --forward macswap */
+	bool smac_given, dmac_given;
 };
 
+/* A port: ethdev port 'id', or a netVSC NIC (nv). */
+struct gport {
+	uint16_t id;                   /* its number in --tx-port / --rx-port */
+	uint16_t nrxq;                 /* rx queues polled */
+	struct netvsc_port *nv;
+	struct rte_ether_addr mac;     /* nv's, as the host assigned it */
+	uint64_t fwd_rx, fwd_tx, fwd_drop;
+};
+
+static inline uint16_t gp_rx(struct gport *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return p->nv ? netvsc_port_rx_burst(p->nv, q, m, n) : rte_eth_rx_burst(p->id, q, m, n);
+}
+
+static inline uint16_t gp_tx(struct gport *p, uint16_t q, struct rte_mbuf **m, uint16_t n)
+{
+	return p->nv ? netvsc_port_tx_burst(p->nv, q, m, n) : rte_eth_tx_burst(p->id, q, m, n);
+}
+
 struct txp {
-	uint16_t port, idx;
+	struct gport *gp;
+	uint16_t idx;
 	uint8_t tpl[TPL_BYTES];
 	uint16_t l2, hdr;              /* Ethernet(+tag) length; + IPv4 + UDP */
 	uint32_t ip_sum0;              /* header sum without length and host part */
@@ -176,7 +226,7 @@ struct gen {
 	uint64_t hz;
 	struct rte_mempool *txpool, *rxpool;
 	struct txp tx[MAX_PORTS];
-	uint16_t ports[MAX_PORTS];     /* every port we use; rx polls all */
+	struct gport ports[MAX_PORTS]; /* every port we use; rx polls all */
 	bool counted[MAX_PORTS];       /* ports[i] is an rx port */
 	unsigned int nports;
 	uint32_t nstreams;
@@ -239,6 +289,13 @@ static void usage(FILE *f)
 	      "                      N tx queues (OVS: one per thread) needs N on the client\n"
 	      "  --drain S           longest wait for frames in flight after sending (2)\n"
 	      "  --link-timeout S    how long to wait for every port's link (10)\n"
+	      "  --netvsc SOCKET,NAME[,queues=N]  be process partition NAME of the VMBus\n"
+	      "                      host at SOCKET; its synthetic NIC is the next port after\n"
+	      "                      the ethdev ports (repeatable; one lcore then); without\n"
+	      "                      --src-mac/--dst-mac, the NICs' own MACs\n"
+	      "  --forward macswap   no traffic of our own: swap the MACs of every frame\n"
+	      "                      received and send it on the paired port (0<->1; alone:\n"
+	      "                      itself) until SIGINT/SIGTERM (a PVP VNF)\n"
 	      "  test only: --test-drop-every N (the receiver discards every Nth measured\n"
 	      "  frame), --test-swap-every N (swap it with the next), --test-dup-every N\n"
 	      "  (send it twice)\n", f);
@@ -287,6 +344,33 @@ static int parse_ports(const char *s, uint16_t *ports, unsigned int *n)
 	return *n ? 0 : -EINVAL;
 }
 
+/* SOCKET,NAME[,queues=N] */
+static int parse_netvsc(const char *s, struct gen_opts *o)
+{
+	const char *c1 = strchr(s, ','), *c2;
+	struct nv_opt *nv = &o->nv[o->nnv];
+	size_t lp, ln;
+	uint64_t v = 1;
+
+	if (o->nnv == MAX_PORTS || c1 == NULL)
+		return -EINVAL;
+	c2 = strchr(c1 + 1, ',');
+	lp = (size_t)(c1 - s);
+	ln = c2 ? (size_t)(c2 - c1 - 1) : strlen(c1 + 1);
+	if (lp == 0 || lp >= sizeof(nv->path) || ln == 0 || ln >= sizeof(nv->name))
+		return -EINVAL;
+	if (c2 && (strncmp(c2 + 1, "queues=", 7) != 0 ||
+		   parse_u64(c2 + 8, 1, NV_MAX_QUEUES, &v) < 0))
+		return -EINVAL;
+	memcpy(nv->path, s, lp);
+	nv->path[lp] = '\0';
+	memcpy(nv->name, c1 + 1, ln);
+	nv->name[ln] = '\0';
+	nv->queues = (uint16_t)v;
+	o->nnv++;
+	return 0;
+}
+
 static int parse_macs(const char *s, struct rte_ether_addr *macs, unsigned int *n)
 {
 	char buf[MAX_PORTS * 18 + 1], *tok, *save = NULL;
@@ -306,7 +390,7 @@ static int parse_macs(const char *s, struct rte_ether_addr *macs, unsigned int *
 enum {
 	O_TX = 256, O_RX, O_SIZE, O_RATE, O_PCT, O_LINE, O_FLOWS, O_SMACS, O_DMAC, O_SMAC,
 	O_VLAN, O_DUR, O_WARM, O_LEARN, O_LEARN_MPPS, O_LAT, O_JSON, O_TXMODE, O_DRAIN,
-	O_LINKTO, O_DROP, O_SWAP, O_DUP, O_HELP, O_RXQ
+	O_LINKTO, O_DROP, O_SWAP, O_DUP, O_HELP, O_RXQ, O_NETVSC, O_FWD
 };
 
 static const struct option long_opts[] = {
@@ -335,6 +419,8 @@ static const struct option long_opts[] = {
 	{ "test-dup-every", required_argument, NULL, O_DUP },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "rxq", required_argument, NULL, O_RXQ },
+	{ "netvsc", required_argument, NULL, O_NETVSC },
+	{ "forward", required_argument, NULL, O_FWD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -397,9 +483,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			break;
 		case O_DMAC:
 			r = parse_macs(optarg, o->dst_mac, &o->ndst);
+			o->dmac_given = true;
 			break;
 		case O_SMAC:
 			r = parse_macs(optarg, o->src_mac, &o->nsrc);
+			o->smac_given = true;
 			break;
 		case O_VLAN:
 			if ((r = parse_u64(optarg, 0, 4095, &v)) == 0)
@@ -448,6 +536,15 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 			if ((r = parse_u64(optarg, 1, MAX_RXQ, &v)) == 0)
 				o->rxq = (uint16_t)v;
 			break;
+		case O_NETVSC:
+			r = parse_netvsc(optarg, o);
+			break;
+		case O_FWD:
+			if (strcmp(optarg, "macswap") == 0)
+				o->fwd = true;
+			else
+				r = -EINVAL;
+			break;
 		case O_HELP:
 			usage(stdout);
 			return 1;
@@ -465,7 +562,11 @@ static int parse_opts(int argc, char **argv, struct gen_opts *o)
 		fail("unexpected argument '%s' (EAL arguments go before --)", argv[optind]);
 		return -EINVAL;
 	}
-	if (!o->ntx || !o->nrx) {
+	if (o->fwd && (o->ntx || o->nrx)) {
+		fail("--forward uses every port: give no --tx-port or --rx-port");
+		return -EINVAL;
+	}
+	if (!o->fwd && (!o->ntx || !o->nrx)) {
 		fail("--tx-port and --rx-port are required (see --help)");
 		return -EINVAL;
 	}
@@ -707,7 +808,7 @@ static unsigned int txp_send(struct gen *g, struct txp *t, unsigned int max)
 		for (i = 0; i < max; i++)
 			memcpy(rte_pktmbuf_mtod_offset(t->q[i], uint8_t *, t->hdr + 10), &ts, 4);
 	}
-	n = rte_eth_tx_burst(t->port, 0, t->q, (uint16_t)max);
+	n = gp_tx(t->gp, 0, t->q, (uint16_t)max);
 	for (i = 0; i < n; i++) {
 		if (t->slot[i] == S_MEAS) {
 			t->sent_meas++;
@@ -899,36 +1000,46 @@ static void rx_frame(struct gen *g, struct rte_mbuf *m, uint64_t now)
 	account(g, stream, word >> 24, k == K_MEAS, rte_pktmbuf_pkt_len(m), ts, now);
 }
 
-/* Polls every port; frames on ports that are not rx ports are freed
- * unseen (a switch may flood to the sending port too). */
-static unsigned int rx_poll(struct gen *g)
+/* Up to RX_ROUNDS bursts from queue q of port i; frames on ports that
+ * are not rx ports are freed unseen (a switch may flood to the sending
+ * port too). */
+static unsigned int rx_queue(struct gen *g, unsigned int i, uint16_t q)
 {
 	struct rte_mbuf *ms[BURST];
-	unsigned int total = 0, i, r;
+	unsigned int total = 0, r, j;
 	uint64_t now = 0;
 	uint16_t n;
 
-	for (i = 0; i < g->nports * g->o.rxq; i++) {
-		for (r = 0; r < RX_ROUNDS; r++) {
-			unsigned int j;
-
-			n = rte_eth_rx_burst(g->ports[i / g->o.rxq], (uint16_t)(i % g->o.rxq), ms, BURST);
-			if (n == 0)
-				break;
-			total += n;
-			if (!g->counted[i / g->o.rxq]) {
-				g->elsewhere += n;
-			} else {
-				if (g->o.latency)
-					now = rte_rdtsc();
-				for (j = 0; j < n; j++)
-					rx_frame(g, ms[j], now);
-			}
-			rte_pktmbuf_free_bulk(ms, n);
-			if (n < BURST)
-				break;
+	for (r = 0; r < RX_ROUNDS; r++) {
+		n = gp_rx(&g->ports[i], q, ms, BURST);
+		if (n == 0)
+			break;
+		total += n;
+		if (!g->counted[i]) {
+			g->elsewhere += n;
+		} else {
+			if (g->o.latency)
+				now = rte_rdtsc();
+			for (j = 0; j < n; j++)
+				rx_frame(g, ms[j], now);
 		}
+		rte_pktmbuf_free_bulk(ms, n);
+		if (n < BURST)
+			break;
 	}
+	return total;
+}
+
+/* Polls every queue of every port (a netVSC port's transmit completions
+ * arrive on its rx path too). */
+static unsigned int rx_poll(struct gen *g)
+{
+	unsigned int total = 0, i;
+	uint16_t q;
+
+	for (i = 0; i < g->nports; i++)
+		for (q = 0; q < g->ports[i].nrxq; q++)
+			total += rx_queue(g, i, q);
 	return total;
 }
 
@@ -1067,8 +1178,95 @@ static int run(struct gen *g)
 	return 0;
 }
 
+/* ---- --forward macswap ---- */
+
+static void macswap(struct rte_mbuf **ms, uint16_t n)
+{
+	struct rte_ether_hdr *eh;
+	struct rte_ether_addr a;
+	uint16_t i;
+
+	for (i = 0; i < n; i++) {
+		if (i + 1 < n)
+			rte_prefetch0(rte_pktmbuf_mtod(ms[i + 1], void *));
+		eh = rte_pktmbuf_mtod(ms[i], struct rte_ether_hdr *);
+		a = eh->dst_addr;
+		eh->dst_addr = eh->src_addr;
+		eh->src_addr = a;
+	}
+}
+
+/* Receives on every queue of every port, swaps MACs, sends on the paired
+ * port's queue 0, drops what it does not take (as testpmd does), until a
+ * signal. One line a second on stderr. */
+static void forward(struct gen *g)
+{
+	struct rte_mbuf *ms[BURST];
+	uint64_t t0 = rte_rdtsc(), next = t0 + g->hz, last = t0, rx0 = 0, tx0 = 0;
+	unsigned int i;
+
+	while (!got_signal) {
+		for (i = 0; i < g->nports; i++) {
+			struct gport *in = &g->ports[i];
+			struct gport *out = &g->ports[(i ^ 1u) < g->nports ? i ^ 1u : i];
+			uint16_t q, n, sent;
+
+			for (q = 0; q < in->nrxq; q++) {
+				n = gp_rx(in, q, ms, BURST);
+				if (n == 0)
+					continue;
+				macswap(ms, n);
+				sent = gp_tx(out, 0, ms, n);
+				in->fwd_rx += n;
+				out->fwd_tx += sent;
+				if (sent < n) {
+					out->fwd_drop += (uint64_t)(n - sent);
+					rte_pktmbuf_free_bulk(ms + sent, (unsigned int)(n - sent));
+				}
+			}
+		}
+		if (rte_rdtsc() >= next) {
+			uint64_t now = rte_rdtsc(), rx = 0, tx = 0, drop = 0;
+			double dt = (double)(now - last) / (double)g->hz;
+
+			for (i = 0; i < g->nports; i++) {
+				rx += g->ports[i].fwd_rx;
+				tx += g->ports[i].fwd_tx;
+				drop += g->ports[i].fwd_drop;
+			}
+			fprintf(stderr, "hvnet-gen: %5.1f s forward rx %7.3f Mpps  tx %7.3f Mpps  "
+				"dropped %" PRIu64 "\n", (double)(now - t0) / (double)g->hz,
+				(double)(rx - rx0) / dt / 1e6, (double)(tx - tx0) / dt / 1e6, drop);
+			rx0 = rx;
+			tx0 = tx;
+			last = now;
+			next = now + g->hz;
+		}
+	}
+	g->duration_s = (double)(rte_rdtsc() - t0) / (double)g->hz;
+}
+
+static void report_forward(const struct gen *g)
+{
+	uint64_t rx = 0, tx = 0, drop = 0;
+	unsigned int i;
+
+	for (i = 0; i < g->nports; i++) {
+		rx += g->ports[i].fwd_rx;
+		tx += g->ports[i].fwd_tx;
+		drop += g->ports[i].fwd_drop;
+	}
+	fprintf(stderr, "hvnet-gen: forwarded %" PRIu64 " of %" PRIu64 " frames in %.1f s, "
+		"dropped %" PRIu64 "\n", tx, rx, g->duration_s, drop);
+	if (g->o.json)
+		printf("{\"mode\":\"macswap\",\"rx_packets\":%" PRIu64 ",\"tx_packets\":%" PRIu64
+		       ",\"dropped\":%" PRIu64 ",\"duration_s\":%.3f,\"ports\":%u}\n", rx, tx, drop,
+		       g->duration_s, g->nports);
+	fflush(stdout);
+}
+
 /* One learn frame: smallest size, kind learn, not counted anywhere. */
-static int learn_one(struct gen *g, uint16_t port, const struct rte_ether_addr *src,
+static int learn_one(struct gen *g, struct gport *port, const struct rte_ether_addr *src,
 		     const struct rte_ether_addr *dst, uint64_t deadline)
 {
 	struct rte_mbuf *m;
@@ -1098,7 +1296,7 @@ static int learn_one(struct gen *g, uint16_t port, const struct rte_ether_addr *
 	}
 	/* The port may be full: retry, receiving meanwhile (a loop such as
 	 * net_ring fills with our own learn frames otherwise). */
-	while (rte_eth_tx_burst(port, 0, &m, 1) == 0) {
+	while (gp_tx(port, 0, &m, 1) == 0) {
 		rx_poll(g);
 		if (rte_rdtsc() > deadline || got_signal) {
 			rte_pktmbuf_free(m);
@@ -1107,6 +1305,16 @@ static int learn_one(struct gen *g, uint16_t port, const struct rte_ether_addr *
 	}
 	g->learn_sent++;
 	return 0;
+}
+
+static struct gport *gport_of(struct gen *g, uint16_t id)
+{
+	unsigned int i;
+
+	for (i = 0; i < g->nports; i++)
+		if (g->ports[i].id == id)
+			return &g->ports[i];
+	return NULL;
 }
 
 static bool is_tx_port(const struct gen_opts *o, uint16_t port)
@@ -1163,7 +1371,7 @@ static int learn(struct gen *g)
 			while (rte_rdtsc() < next)
 				rx_poll(g);
 			next += gap;
-			if ((ret = learn_one(g, o->tx_ports[j], &a, &dst, deadline)) < 0)
+			if ((ret = learn_one(g, g->tx[j].gp, &a, &dst, deadline)) < 0)
 				goto failed;
 		}
 	}
@@ -1181,7 +1389,8 @@ static int learn(struct gen *g)
 			}
 			if (d < j)
 				continue;   /* announced already */
-			if ((ret = learn_one(g, o->rx_ports[r], &dst, &src, deadline)) < 0)
+			if ((ret = learn_one(g, gport_of(g, o->rx_ports[r]), &dst, &src,
+					     deadline)) < 0)
 				goto failed;
 		}
 	}
@@ -1199,15 +1408,16 @@ failed:
 
 /* ---- set-up ---- */
 
-static int port_setup(struct gen *g, uint16_t port)
+static int eth_setup(struct gen *g, struct gport *gp)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t nrxd = NB_DESC, ntxd = NB_DESC, q;
+	uint16_t nrxd = NB_DESC, ntxd = NB_DESC, q, port = gp->id;
 	int ret, sock = rte_eth_dev_socket_id(port);
 
 	memset(&conf, 0, sizeof(conf));
 	memset(&info, 0, sizeof(info));
+	gp->nrxq = g->o.rxq;
 	ret = rte_eth_dev_info_get(port, &info);
 	if (ret == 0)
 		ret = rte_eth_dev_configure(port, g->o.rxq, 1, &conf);
@@ -1230,6 +1440,47 @@ static int port_setup(struct gen *g, uint16_t port)
 	return 0;
 }
 
+/* Joins the VMBus host as partition k and brings its synthetic NIC up;
+ * every queue the host grants is polled, transmits go on queue 0. */
+static int nv_setup(struct gen *g, struct gport *gp, unsigned int k)
+{
+	const struct nv_opt *nv = &g->o.nv[k];
+	struct netvsc_port_conf conf;
+	struct netvsc_port_info info;
+	int ret;
+
+	memset(&conf, 0, sizeof(conf));
+	conf.socket_path = nv->path;
+	conf.name = nv->name;
+	conf.nb_queues = nv->queues;
+	conf.mp = g->rxpool;
+	conf.port_id = gp->id;
+	conf.timeout_ms = (int)(g->o.link_timeout * 1000);
+	ret = netvsc_port_open(&conf, &gp->nv);
+	if (ret < 0) {
+		fail("partition %s: the synthetic NIC did not come up on %s: %s (is the VMBus host "
+		     "listening there, and does it offer a vNIC to a partition named %s, e.g. "
+		     "vswitchctl port add SW PORT --vnic %s?)", nv->name, nv->path, strerror(-ret),
+		     nv->name, nv->name);
+		gp->nv = NULL;
+		return ret;
+	}
+	netvsc_port_info(gp->nv, &info);
+	gp->nrxq = info.nb_queues;
+	memcpy(gp->mac.addr_bytes, info.mac, RTE_ETHER_ADDR_LEN);
+	if ((g->o.size ? g->o.size : MAX_SIZE) - FCS_BYTES > info.mtu + RTE_ETHER_HDR_LEN +
+	    (g->o.vlan >= 0 ? 4u : 0u)) {
+		fail("partition %s: the host's MTU is %u, too small for %u-byte frames", nv->name,
+		     info.mtu, g->o.size ? g->o.size : MAX_SIZE);
+		return -EMSGSIZE;
+	}
+	fprintf(stderr, "hvnet-gen: port %u is partition %s's synthetic NIC %02x:%02x:%02x:%02x:"
+		"%02x:%02x (NVSP %#x, %u queue(s), MTU %u)\n", gp->id, nv->name, info.mac[0],
+		info.mac[1], info.mac[2], info.mac[3], info.mac[4], info.mac[5], info.nvsp_version,
+		info.nb_queues, info.mtu);
+	return 0;
+}
+
 static int wait_links(struct gen *g)
 {
 	uint64_t deadline = rte_rdtsc() + (uint64_t)(g->o.link_timeout * (double)g->hz);
@@ -1237,18 +1488,20 @@ static int wait_links(struct gen *g)
 	unsigned int i;
 
 	for (i = 0; i < g->nports; i++) {
+		if (g->ports[i].nv)
+			continue;       /* up once netvsc_port_open returned */
 		for (;;) {
 			memset(&link, 0, sizeof(link));
-			rte_eth_link_get_nowait(g->ports[i], &link);
+			rte_eth_link_get_nowait(g->ports[i].id, &link);
 			if (link.link_status == RTE_ETH_LINK_UP)
 				break;
 			if (rte_rdtsc() > deadline || got_signal) {
 				char name[RTE_ETH_NAME_MAX_LEN] = "?";
 
-				rte_eth_dev_get_name_by_port(g->ports[i], name);
+				rte_eth_dev_get_name_by_port(g->ports[i].id, name);
 				fail("port %u (%s) link is still down after %.0f s: is the other "
 				     "end (the device under test, or the memif server) running?",
-				     g->ports[i], name, g->o.link_timeout);
+				     g->ports[i].id, name, g->o.link_timeout);
 				return -ENOLINK;
 			}
 			rte_delay_ms(10);
@@ -1257,57 +1510,116 @@ static int wait_links(struct gen *g)
 	return 0;
 }
 
+/* Without --src-mac / --dst-mac, a synthetic NIC's own MAC: the host
+ * delivers a vNIC only frames for its MAC (the guest's RNDIS filter is
+ * directed, broadcast and multicast), and a partition sends from its own. */
+static void nv_default_macs(struct gen *g)
+{
+	struct gen_opts *o = &g->o;
+	struct gport *p;
+
+	if (!o->smac_given && o->ntx == 1 && o->src_macs == 1 &&
+	    (p = gport_of(g, o->tx_ports[0])) != NULL && p->nv)
+		o->src_mac[0] = p->mac;
+	if (!o->dmac_given && o->nrx >= 1 && (p = gport_of(g, o->rx_ports[0])) != NULL && p->nv)
+		o->dst_mac[0] = p->mac;
+}
+
+/* The first number after every ethdev port: where --netvsc ports start. */
+static uint16_t nv_base(void)
+{
+	uint16_t p, base = 0;
+
+	RTE_ETH_FOREACH_DEV(p)
+		base = (uint16_t)(p + 1);
+	return base;
+}
+
+/* Adds port 'id' to g->ports once; returns its index or -E2BIG. */
+static int add_port(struct gen *g, uint16_t id)
+{
+	unsigned int j;
+
+	for (j = 0; j < g->nports && g->ports[j].id != id; j++)
+		;
+	if (j == g->nports) {
+		if (g->nports == MAX_PORTS) {
+			fail("more than %u ports", MAX_PORTS);
+			return -E2BIG;
+		}
+		g->ports[g->nports++].id = id;
+	}
+	return (int)j;
+}
+
 static int setup(struct gen *g)
 {
 	struct gen_opts *o = &g->o;
 	unsigned int i, j, avail = rte_eth_dev_count_avail();
+	uint16_t base = nv_base(), p;
 	char name[RTE_MEMPOOL_NAMESIZE];
 	struct rte_ether_addr src, dst;
 	int ret;
 
-	for (i = 0; i < o->ntx + o->nrx; i++) {
-		uint16_t p = i < o->ntx ? o->tx_ports[i] : o->rx_ports[i - o->ntx];
-
-		if (!rte_eth_dev_is_valid_port(p)) {
-			fail("port %u does not exist: EAL found %u port(s); add one --vdev per port "
-			     "(e.g. --vdev=net_ring0) before --", p, avail);
+	if (o->fwd) {
+		/* Every port, ethdev ones first, in number order. */
+		RTE_ETH_FOREACH_DEV(p)
+			if ((ret = add_port(g, p)) < 0)
+				return ret;
+		for (i = 0; i < o->nnv; i++)
+			if ((ret = add_port(g, (uint16_t)(base + i))) < 0)
+				return ret;
+		if (g->nports == 0) {
+			fail("--forward: no port (add --vdev or --netvsc)");
 			return -ENODEV;
 		}
-		for (j = 0; j < g->nports && g->ports[j] != p; j++)
-			;
-		if (j == g->nports) {
-			if (g->nports == MAX_PORTS) {
-				fail("more than %u ports", MAX_PORTS);
-				return -E2BIG;
-			}
-			g->ports[g->nports++] = p;
+	}
+	for (i = 0; i < o->ntx + o->nrx; i++) {
+		p = i < o->ntx ? o->tx_ports[i] : o->rx_ports[i - o->ntx];
+		if (!rte_eth_dev_is_valid_port(p) && (p < base || p >= base + o->nnv)) {
+			fail("port %u does not exist: EAL found %u port(s) and --netvsc made %u (from "
+			     "%u up); add one --vdev per port (e.g. --vdev=net_ring0) before --, or "
+			     "--netvsc", p, avail, o->nnv, base);
+			return -ENODEV;
 		}
+		if ((ret = add_port(g, p)) < 0)
+			return ret;
+		j = (unsigned int)ret;
 		if (i >= o->ntx)
 			g->counted[j] = true;
 	}
 	g->nstreams = o->ntx * o->flows;
 	snprintf(name, sizeof(name), "gen_tx_%d", getpid());
-	g->txpool = rte_pktmbuf_pool_create(name, POOL_PER_PORT * o->ntx - 1, POOL_CACHE, 0,
+	g->txpool = rte_pktmbuf_pool_create(name, POOL_PER_PORT * RTE_MAX(o->ntx, 1u) - 1,
+					    POOL_CACHE, 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	snprintf(name, sizeof(name), "gen_rx_%d", getpid());
 	g->rxpool = rte_pktmbuf_pool_create(name, (POOL_PER_PORT + (g->o.rxq - 1u) * 2048u) *
 					    g->nports - 1, POOL_CACHE, 0,
 					    RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
-	g->tx_seq = rte_zmalloc("gen_tx_seq", sizeof(uint64_t) * g->nstreams, RTE_CACHE_LINE_SIZE);
-	g->rxs = rte_zmalloc("gen_rxs", sizeof(struct rxs) * g->nstreams, RTE_CACHE_LINE_SIZE);
+	g->tx_seq = rte_zmalloc("gen_tx_seq", sizeof(uint64_t) * RTE_MAX(g->nstreams, 1u),
+				RTE_CACHE_LINE_SIZE);
+	g->rxs = rte_zmalloc("gen_rxs", sizeof(struct rxs) * RTE_MAX(g->nstreams, 1u),
+			     RTE_CACHE_LINE_SIZE);
 	g->hist = rte_zmalloc("gen_hist", sizeof(uint64_t) * HIST_BUCKETS, RTE_CACHE_LINE_SIZE);
 	if (!g->txpool || !g->rxpool || !g->tx_seq || !g->rxs || !g->hist) {
 		fail("out of DPDK memory for %u streams and %u ports (%s): give EAL more with -m, "
 		     "or reserve hugepages", g->nstreams, g->nports, rte_strerror(rte_errno));
 		return -ENOMEM;
 	}
-	for (i = 0; i < g->nports; i++)
-		if ((ret = port_setup(g, g->ports[i])) < 0)
+	for (i = 0; i < g->nports; i++) {
+		struct gport *gp = &g->ports[i];
+
+		ret = gp->id >= base && gp->id < base + o->nnv && !rte_eth_dev_is_valid_port(gp->id) ?
+		      nv_setup(g, gp, gp->id - base) : eth_setup(g, gp);
+		if (ret < 0)
 			return ret;
+	}
+	nv_default_macs(g);
 	for (j = 0; j < o->ntx; j++) {
 		struct txp *t = &g->tx[j];
 
-		t->port = o->tx_ports[j];
+		t->gp = gport_of(g, o->tx_ports[j]);
 		t->idx = (uint16_t)j;
 		t->seq = g->tx_seq + (size_t)j * o->flows;
 		port_macs(o, j, &src, &dst);
@@ -1340,7 +1652,10 @@ static int setup(struct gen *g)
 	g->drop_left = o->drop_every;
 	g->lat_min = UINT64_MAX;
 	g->worker = -1;
-	if (rte_lcore_count() >= 2)
+	if (rte_lcore_count() >= 2 && o->nnv)
+		fprintf(stderr, "hvnet-gen: one lcore sends and receives: a netVSC queue's rx and "
+			"tx must stay on one lcore\n");
+	else if (rte_lcore_count() >= 2 && !o->fwd)
 		g->worker = (int)rte_get_next_lcore(rte_get_main_lcore(), 1, 0);
 	return wait_links(g);
 }
@@ -1362,9 +1677,14 @@ static void teardown(struct gen *g)
 	/* Stop every port before closing any: an in-process memif pair's
 	 * server and client share one socket. */
 	for (i = 0; i < g->nports; i++)
-		rte_eth_dev_stop(g->ports[i]);
-	for (i = g->nports; i-- > 0;)
-		rte_eth_dev_close(g->ports[i]);
+		if (!g->ports[i].nv && g->ports[i].nrxq)
+			rte_eth_dev_stop(g->ports[i].id);
+	for (i = g->nports; i-- > 0;) {
+		if (g->ports[i].nv)
+			netvsc_port_close(g->ports[i].nv);
+		else if (g->ports[i].nrxq)
+			rte_eth_dev_close(g->ports[i].id);
+	}
 	rte_free(g->tx_seq);
 	rte_free(g->rxs);
 	rte_free(g->hist);
@@ -1498,6 +1818,12 @@ int main(int argc, char **argv)
 	g->hz = rte_get_tsc_hz();
 	if ((ret = setup(g)) < 0)
 		goto down;
+	if (g->o.fwd) {
+		forward(g);
+		report_forward(g);
+		status = 0;
+		goto down;
+	}
 	if (g->o.learn > 0 && (ret = learn(g)) < 0)
 		goto down;
 	ret = run(g);

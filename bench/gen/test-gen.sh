@@ -1,5 +1,5 @@
 #!/bin/bash
-# bench-gen: hvnet-gen counts exactly. Usage: test-gen.sh HVNET_GEN
+# bench-gen: hvnet-gen counts exactly. Usage: test-gen.sh HVNET_GEN [HVNET_NETVSP]
 #
 # Over a loop that cannot lose (net_ring0 alone: its tx ring is its rx
 # ring; a full ring refuses frames, which the generator keeps and sends
@@ -8,19 +8,26 @@
 # swaps or duplicates every Nth) must come out as exactly that many lost,
 # reordered and duplicate frames. The same over an in-process memif pair
 # (server and client on one socket), with --learn and many source MACs.
+# With HVNET_NETVSP, hvnet-gen as two process partitions (--netvsc) through
+# hvnet-netvsp's port pair, which holds frames rather than drop them: exact
+# again. --forward macswap in a second process on a memif pair: every frame
+# comes back once and in order; the forwarder's drops (when the
+# machine stalls it) are the generator's loss, exactly.
 # Low fixed rates and no timing thresholds: counts only, so a busy
 # machine changes how many frames are sent, never whether this passes.
 # Exits 77 when a PMD it needs is not installed.
 set -u
 
-gen=${1:?usage: test-gen.sh HVNET_GEN}
+gen=${1:?usage: test-gen.sh HVNET_GEN [HVNET_NETVSP]}
+netvsp=${2:-}
 pmds=$(ls -d /usr/lib/*/dpdk/pmds-* 2>/dev/null | head -1)
 have_pmd() { [ -n "$pmds" ] && ls "$pmds"/librte_"$1".so* >/dev/null 2>&1; }
 have_pmd net_ring || { echo "SKIP: the net_ring PMD is not installed (librte-net-ring23)"; exit 77; }
 have_pmd mempool_ring || { echo "SKIP: librte-mempool-ring23 is not installed"; exit 77; }
 
 tmp=$(mktemp -d /tmp/hvnet-bench-gen.XXXXXX)
-trap 'rm -rf "$tmp"' EXIT
+bg=
+trap '[ -n "$bg" ] && kill "$bg" 2>/dev/null; rm -rf "$tmp"' EXIT
 eal=(--no-huge -m 256 --no-shconf --no-pci --no-telemetry --log-level='*:error')
 failures=0
 
@@ -77,16 +84,23 @@ run "duplicates: every 100th frame twice" \
 	'r["test_duplicated"] > 0 and r["duplicates"] == r["test_duplicated"] and r["lost"] == 0 and r["reordered"] == 0 and r["rx_packets"] == r["tx_packets"] + r["duplicates"]' \
 	-l 0 "${ring[@]}" -- "${base[@]}" --test-dup-every 100 --tx-mode inplace
 
-# A usage error and a missing port: non-zero, with a sentence.
-if "$gen" "${ring[@]}" -l 0 -- --tx-port 0 --rx-port 5 >/dev/null 2>"$tmp/err"; then
-	echo "FAIL: a missing port was not an error"
-	failures=$((failures + 1))
-elif ! grep -q "port 5 does not exist" "$tmp/err"; then
-	echo "FAIL: a missing port was not explained: $(cat "$tmp/err")"
-	failures=$((failures + 1))
-else
-	echo "ok   missing port: $(tail -1 "$tmp/err")"
-fi
+# expect_error WHAT PATTERN ARGS...: hvnet-gen fails, and says PATTERN.
+expect_error() {
+	local what=$1 pattern=$2
+	shift 2
+	if "$gen" "$@" >/dev/null 2>"$tmp/err"; then
+		echo "FAIL: $what was not an error"
+		failures=$((failures + 1))
+	elif ! grep -q "$pattern" "$tmp/err"; then
+		echo "FAIL: $what was not explained: $(cat "$tmp/err")"
+		failures=$((failures + 1))
+	else
+		echo "ok   $what: $(tail -1 "$tmp/err")"
+	fi
+}
+
+# A missing port: non-zero, with a sentence.
+expect_error "a missing port" "port 5 does not exist" "${ring[@]}" -l 0 -- --tx-port 0 --rx-port 5
 
 if have_pmd net_memif; then
 	# Port 0 (server) -> port 1 (client) in one process. --learn sends one
@@ -103,6 +117,55 @@ if have_pmd net_memif; then
 		--warmup 0.2 --src-macs 20 --learn 0.2
 else
 	echo "skip memif pair: the net_memif PMD is not installed"
+fi
+
+if [ -n "$netvsp" ]; then
+	sock=$tmp/vmbus.sock
+	"$netvsp" "${eal[@]}" -l 0,1 -- --socket "$sock" --partitions 2 >"$tmp/netvsp.log" 2>&1 &
+	bg=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	run "two netVSC partitions through hvnet-netvsp, imix" "$exact and r['size'] == 'imix'" \
+		-l 0 "${eal[@]}" -- --netvsc "$sock,gen-a" --netvsc "$sock,gen-b" --tx-port 0 \
+		--rx-port 1 --rate-mpps 0.2 --duration 0.5 --warmup 0.2 --size imix
+	# It exits once both partitions have left.
+	for _ in $(seq 100); do kill -0 "$bg" 2>/dev/null || break; sleep 0.05; done
+	kill "$bg" 2>/dev/null
+	bg=
+	expect_error "a netVSC port without a host" "partition x: the synthetic NIC did not come up" \
+		-l 0 "${eal[@]}" -- --netvsc "$tmp/none.sock,x" --tx-port 0 --rx-port 0 --link-timeout 1
+else
+	echo "skip netVSC partitions: no hvnet-netvsp given"
+fi
+
+if have_pmd net_memif; then
+	sock=$tmp/fwd.sock
+	"$gen" -l 1 "${eal[@]}" --file-prefix hvnet-fwd-$$ \
+		--vdev=net_memif0,role=server,id=0,socket=$sock,socket-abstract=no -- \
+		--forward macswap --json >"$tmp/fwd.out" 2>"$tmp/fwd.err" &
+	bg=$!
+	for _ in $(seq 100); do [ -S "$sock" ] && break; sleep 0.05; done
+	run "--forward macswap over memif" \
+		'r["rx_packets"] > 0 and r["lost"] == r["tx_packets"] - r["rx_packets"] and r["reordered"] == 0 and r["duplicates"] == 0 and r["rx_malformed"] == 0' \
+		-l 0 "${eal[@]}" --file-prefix hvnet-fwdgen-$$ \
+		--vdev=net_memif0,role=client,id=0,socket=$sock,socket-abstract=no -- \
+		--tx-port 0 --rx-port 0 --rate-mpps 0.2 --duration 0.5 --warmup 0.2 \
+		--src-mac 02:00:00:00:00:01 --dst-mac 02:00:00:00:00:09
+	kill -INT "$bg" 2>/dev/null
+	for _ in $(seq 100); do kill -0 "$bg" 2>/dev/null || break; sleep 0.05; done
+	bg=
+	if python3 - "$tmp/fwd.out" <<'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).read().strip().splitlines()[-1])
+print(f"     forwarder: {r}")
+sys.exit(0 if r["mode"] == "macswap" and r["rx_packets"] > 0 and
+         r["rx_packets"] == r["tx_packets"] + r["dropped"] else 1)
+PY
+	then
+		echo "ok   forwarder's own counts"
+	else
+		echo "FAIL: the forwarder's counts: $(tail -3 "$tmp/fwd.err")"
+		failures=$((failures + 1))
+	fi
 fi
 
 if [ "$failures" -ne 0 ]; then

@@ -1,15 +1,16 @@
 #!/bin/bash
-# Peer for `bench/run switch`: a private Open vSwitch with DPDK (Debian's
-# openvswitch-switch-dpdk) switching between two net_memif ports (memif
-# server role) with a netdev bridge's NORMAL action, its one PMD thread on
+# Peer for `bench/run switch`, `partition` and `pvp`: a private Open vSwitch
+# with DPDK (Debian's openvswitch-switch-dpdk) switching between net_memif
+# ports (memif server role) and/or dpdkvhostuser ports (PORTS) with a
+# netdev bridge's NORMAL action, its one PMD thread on
 # PMD_CPU. It never touches a system instance: ovsdb-server and
 # ovs-vswitchd run with their own database, sockets, pid and log files in
 # DIR (OVS_RUNDIR/OVS_DBDIR/OVS_LOGDIR/OVS_SYSCONFDIR point there too), and
 # DPDK with --in-memory and its own --file-prefix.
 #
-#   ovs.sh start DIR       start both daemons, bridge br0 with ports u0 and u1
-#                          (memif sockets DIR/memif-0.sock and -1.sock unless
-#                          SOCK0/SOCK1); prints "pid PID" (ovs-vswitchd) once
+#   ovs.sh start DIR       start both daemons, bridge br0 with PORTS (default
+#                          memif u0 and u1 on DIR/memif-0.sock and -1.sock
+#                          unless SOCK0/SOCK1); prints "pid PID" (ovs-vswitchd) once
 #                          both ports exist, or exits non-zero with the reason
 #   ovs.sh stop DIR        stop both daemons (by their pid files) and remove
 #                          the DPDK runtime files
@@ -19,7 +20,10 @@
 #   ovs.sh appctl DIR ARGS ovs-appctl against DIR's ovs-vswitchd
 #   ovs.sh ofctl DIR ARGS  ovs-ofctl (br0's management socket is in DIR)
 #
-# Environment (start): PMD_CPU (1), MAIN_CPU (0: DPDK's main lcore, which OVS
+# Environment (start): PORTS (the bridge's ports, NAME:TYPE each, default
+# "u0:memif u1:memif"; memif port uN is the memif server on
+# DIR/memif-N.sock, vhost port NAME a dpdkvhostuser port whose socket OVS
+# creates as DIR/NAME, for a net_virtio_user client), PMD_CPU (1), MAIN_CPU (0: DPDK's main lcore, which OVS
 # uses for its non-PMD threads' DPDK calls), SOCKET_MEM (MiB of hugepages,
 # 512; also the limit: OVS's default shared pool of 262144 mbufs would take
 # ~890 MiB, and OVS halves it until it fits), MAC_TABLE_SIZE (NORMAL's MAC
@@ -153,19 +157,35 @@ if [ -n "${FLOW_LIMIT:-}" ]; then
 	vsctl set Open_vSwitch . other_config:flow-limit="$FLOW_LIMIT" ||
 		die "cannot set flow-limit"
 fi
-for i in 0 1; do
-	s=$sock0
-	[ "$i" = 1 ] && s=$sock1
-	vsctl add-port br0 "u$i" -- set Interface "u$i" type=dpdk \
-		"options:dpdk-devargs=\"net_memif$i,role=server,id=0,socket=$s,socket-abstract=no$extra\"" \
-		options:n_rxq="${N_RXQ:-1}" options:n_rxq_desc=1024 options:n_txq_desc=1024 ||
-		die "add-port u$i failed: $(grep -E 'ERR|WARN' "$dir/ovs-vswitchd.log" | tail -n 3 | tr '\n' ' ')"
-	err=$(vsctl get Interface "u$i" error 2>/dev/null)
-	[ -z "$err" ] || [ "$err" = "[]" ] || die "port u$i: $err"
+# vhost-user sockets go to OVS_RUNDIR (DIR) under the port's name.
+socks=()
+for spec in ${PORTS:-u0:memif u1:memif}; do
+	name=${spec%%:*}
+	type=${spec#*:}
+	case "$type" in
+	memif)
+		i=${name#u}
+		s=$dir/memif-$i.sock
+		[ "$name" = u0 ] && s=$sock0
+		[ "$name" = u1 ] && s=$sock1
+		vsctl add-port br0 "$name" -- set Interface "$name" type=dpdk \
+			"options:dpdk-devargs=\"net_memif$i,role=server,id=0,socket=$s,socket-abstract=no$extra\"" \
+			options:n_rxq="${N_RXQ:-1}" options:n_rxq_desc=1024 options:n_txq_desc=1024 ||
+			die "add-port $name failed: $(grep -E 'ERR|WARN' "$dir/ovs-vswitchd.log" | tail -n 3 | tr '\n' ' ')"
+		;;
+	vhost)
+		s=$dir/$name
+		vsctl add-port br0 "$name" -- set Interface "$name" type=dpdkvhostuser \
+			options:n_rxq="${N_RXQ:-1}" ||
+			die "add-port $name failed: $(grep -E 'ERR|WARN' "$dir/ovs-vswitchd.log" | tail -n 3 | tr '\n' ' ')"
+		;;
+	*) die "PORTS: unknown type '$type' in '$spec' (memif or vhost)" ;;
+	esac
+	socks+=("$s")
+	err=$(vsctl get Interface "$name" error 2>/dev/null)
+	[ -z "$err" ] || [ "$err" = "[]" ] || die "port $name: $err"
 done
-for i in 0 1; do
-	s=$sock0
-	[ "$i" = 1 ] && s=$sock1
+for s in "${socks[@]}"; do
 	for _ in $(seq 50); do
 		[ -S "$s" ] && break
 		sleep 0.1
