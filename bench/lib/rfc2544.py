@@ -122,7 +122,7 @@ def _spread(xs):
     return round(statistics.median(xs), 4), min(xs), max(xs)
 
 
-def _latency_point(trial, rate, rounds, label, log):
+def latency_point(trial, rate, rounds, label, log):
     """Latency at one offered rate, 'rounds' trials: median of each
     percentile plus its spread."""
     runs = []
@@ -181,5 +181,5 @@ def rfc2544(trial, line_rate, rounds=1, loss_tolerance_pct=0.0, resolution_pct=0
            "iterations": [s["iterations"] for s in searches],
            "searches": [s["steps"] for s in searches]}
     for frac in latency_at:
-        out[f"latency_{round(frac * 100)}"] = _latency_point(trial, found * frac, rounds, label, log)
+        out[f"latency_{round(frac * 100)}"] = latency_point(trial, found * frac, rounds, label, log)
     return out

@@ -24,10 +24,10 @@ Called by bench/run (SCENARIOS["switch"]; its --sizes applies), or on its
 own: bench/lib/switch.py [--sizes 64,1518] [--cases base,macs,acls]
 [bench/run's options]. Under bench/run the environment variable
 HVNET_SWITCH_CASES picks cases (HVNET_SWITCH_SIZES sizes, if --sizes is not
-given). HVNET_SWITCH_RFC2544=1 adds an RFC 2544 zero-loss search
-(bench/lib/rfc2544.py, with bench/run's --loss-tolerance, --resolution,
---max-iterations and --link-gbps) after each flat-out trial: several times
-the runtime. See bench/README.md, "Scenario switch".
+given). bench/run --rfc2544 (or HVNET_SWITCH_RFC2544=1) adds an RFC 2544
+zero-loss search (bench/lib/rfc2544.py, with bench/run's --loss-tolerance,
+--resolution, --max-iterations and --link-gbps) after each flat-out trial,
+and latency at 50% and 90% of the rate it finds: several times the runtime. See bench/README.md, "Scenario switch".
 """
 import json
 import os
@@ -47,6 +47,7 @@ SIZES = (64, 128, 256, 512, 1024, 1518)
 CASES = ("base", "macs", "acls")
 MAC_COUNTS = (1, 1000, 1000000)
 ACL_COUNTS = (0, 100, 10000)
+ZERO_LOSS_LATENCY_AT = (0.5, 0.9)  # of the zero-loss rate (RFC 2544 search)
 ACL_FLOWS = 1000            # both switches see many 5-tuples (OVS's megaflow cache)
 MAC_TABLE = 1100000         # vswitchd --fdb-size and OVS mac-table-size in the macs case
 FDB_MAX = 4194304
@@ -650,7 +651,8 @@ def zero_loss_search(gen, dut, case, size, opts, t):
     tol = getattr(opts, "loss_tolerance", None) or 0.0
 
     def trial(rate, latency=False):
-        tt = gen_trial(gen, dut, case, size, opts, rate=rate, quiet=True)
+        tt = gen_trial(gen, dut, dict(case, latency=True) if latency else case, size, opts,
+                       rate=rate, quiet=True)
         if tt.get("raw") is None:
             raise h.BenchError(tt["error"])
         return tt["raw"]
@@ -661,10 +663,35 @@ def zero_loss_search(gen, dut, case, size, opts, t):
                                resolution_pct=getattr(opts, "resolution", 0.5),
                                max_iterations=getattr(opts, "max_iterations", 10),
                                label=f"    {dut.kind} {size}B zero-loss: ", log=h.progress)
+        # RFC 2544 measures latency at the throughput rate; 50% and 90% of
+        # it are points a loaded path still holds without loss.
+        for frac in ZERO_LOSS_LATENCY_AT:
+            s[f"latency_{round(frac * 100)}"] = rfc2544.latency_point(
+                trial, s["throughput_mpps"] * frac, 1, f"    {dut.kind} {size}B: ", h.progress)
         t["zero_loss"] = s
         t["zero_loss_mpps"] = s["throughput_mpps"]
     except (h.BenchError, ValueError) as e:
         t["zero_loss"] = {"error": str(e)}
+
+
+def zero_loss_summary(res, hh, qq):
+    """The RFC 2544 fields of a result from its paired trials (hvnet's,
+    the peer's): zero-loss throughput of each (median over rounds), their
+    ratio, and the latency at 50% and 90% of it (last round's)."""
+    zl = [t["zero_loss_mpps"] for t in hh if t.get("zero_loss_mpps") is not None]
+    pzl = [t["zero_loss_mpps"] for t in qq if t.get("zero_loss_mpps") is not None]
+    if not (zl or pzl):
+        return
+    res["zero_loss_mpps"] = round(statistics.median(zl), 4) if zl else None
+    res["peer_zero_loss_mpps"] = round(statistics.median(pzl), 4) if pzl else None
+    res["zero_loss_ratio"] = (round(res["zero_loss_mpps"] / res["peer_zero_loss_mpps"], 3)
+                              if zl and pzl and res["peer_zero_loss_mpps"] else None)
+    lat = {}
+    for who, ts in (("hvnet", hh), ("peer", qq)):
+        z = next((t["zero_loss"] for t in reversed(ts) if t.get("zero_loss_mpps") is not None),
+                 {})
+        lat[who] = {k: z.get(k) for k in ("latency_50", "latency_90")}
+    res["zero_loss_latency"] = lat
 
 
 def latency_point(gen, dut, case, size, opts, t):
@@ -770,13 +797,7 @@ def result_for(h, case, size, hv, peer, opts, machine, acl_times):
         if last_q.get("acl_drop_packets"):
             res["peer_error"] = (f"{last_q['acl_drop_packets']} frames matched an OVS drop rule: "
                                  "the traffic uses the ACLs' prefixes")
-    zl = [t["zero_loss_mpps"] for t in hh if t.get("zero_loss_mpps") is not None]
-    pzl = [t["zero_loss_mpps"] for t in qq if t.get("zero_loss_mpps") is not None]
-    if zl or pzl:
-        res["zero_loss_mpps"] = round(statistics.median(zl), 4) if zl else None
-        res["peer_zero_loss_mpps"] = round(statistics.median(pzl), 4) if pzl else None
-        res["zero_loss_ratio"] = (round(res["zero_loss_mpps"] / res["peer_zero_loss_mpps"], 3)
-                                  if zl and pzl and res["peer_zero_loss_mpps"] else None)
+    zero_loss_summary(res, hh, qq)
     res["offered_mpps"] = {
         "hvnet": last_h.get("gen", {}).get("tx_mpps"),
         "peer": last_q.get("gen", {}).get("tx_mpps")}

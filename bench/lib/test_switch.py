@@ -104,6 +104,43 @@ switch.mac_falloff(res)
 check("mac_falloff" not in res[2] and res[2].get("peer_mac_falloff") is not None,
       "no hvnet fall-off without an hvnet rate")
 
+# RFC 2544 on top of a flat-out trial: the search against a device that
+# loses frames above 3 Mpps, then latency trials (asked for, and at 50%
+# and 90% of what the search found).
+asked = []
+
+
+def fake_trial(gen, dut, case, size, opts, rate=0, quiet=False):
+    asked.append((rate, bool(case.get("latency"))))
+    rx = min(rate, 3.0)
+    raw = {"tx_mpps": rate, "rx_mpps": rx, "tx_packets": int(rate * 1e6),
+           "rx_packets": int(rx * 1e6), "lost": int((rate - rx) * 1e6)}
+    if case.get("latency"):
+        raw["latency_ns"] = {"p50": 1000, "p99": 2000, "p999": 3000, "max": 4000,
+                             "samples": 100}
+    return {"raw": raw}
+
+
+real_trial, switch.gen_trial = switch.gen_trial, fake_trial
+t = {"raw": {"tx_mpps": 8.0}, "mpps": [3.0]}
+switch.zero_loss_search(None, SimpleNamespace(kind="hvnet"), {"latency": False}, 64,
+                        SimpleNamespace(link_gbps=10.0, resolution=0.5, max_iterations=12,
+                                        loss_tolerance=0.0), t)
+switch.gen_trial = real_trial
+z = t.get("zero_loss", {})
+check(z.get("throughput_mpps") is not None and 2.9 <= z["throughput_mpps"] <= 3.0,
+      f"zero-loss search finds the 3 Mpps knee ({z.get('throughput_mpps')})")
+check(all(not lat for r, lat in asked[:-2]) and all(lat for r, lat in asked[-2:]),
+      "latency measured only in the two latency trials")
+check([round(r / z["throughput_mpps"], 2) for r, lat in asked[-2:]] == [0.5, 0.9],
+      "latency at 50% and 90% of the zero-loss rate")
+check(z.get("latency_90", {}).get("p99") == 2000, "latency percentiles kept")
+res = {}
+switch.zero_loss_summary(res, [t], [dict(t, zero_loss_mpps=1.5)])
+check(res.get("zero_loss_ratio") == round(t["zero_loss_mpps"] / 1.5, 3) and
+      res["zero_loss_latency"]["peer"]["latency_50"] is not None,
+      "result: both rates, their ratio and both sides' latency")
+
 if failures:
     print(f"{len(failures)} check(s) failed")
     sys.exit(1)

@@ -24,7 +24,8 @@ one uplink both ways (the generator sends and receives on u0).
 
 Per size and DUT: a flat-out trial (the maximum forwarding rate, with its
 loss), then a latency trial at 50% of what the flat-out trial delivered;
-HVNET_VNIC_RFC2544=1 adds RFC 2544's zero-loss search (bench/lib/rfc2544.py,
+bench/run --rfc2544 (or HVNET_VNIC_RFC2544=1) adds RFC 2544's zero-loss search, with
+latency at 50% and 90% of its rate (bench/lib/rfc2544.py,
 through switch.zero_loss_search). The trial machinery (starting the DUT,
 placement probes, generator runs) is bench/lib/switch.py's; this file only
 describes the two topologies. HVNET_VNIC_SHORT=1: 64 B, one round, 1 s
@@ -269,11 +270,7 @@ def result(topo, size, hv, peer, opts, machine):
     lq, pq = side(qq or peer)
     res["loss"] = {"hvnet": lh, "peer": lq}
     res["latency"] = {"hvnet": ph, "peer": pq}
-    zl = [t["zero_loss_mpps"] for t in hh if t.get("zero_loss_mpps") is not None]
-    pzl = [t["zero_loss_mpps"] for t in qq if t.get("zero_loss_mpps") is not None]
-    if zl or pzl:
-        res["zero_loss_mpps"] = h.summarise(zl)[0] if zl else None
-        res["peer_zero_loss_mpps"] = h.summarise(pzl)[0] if pzl else None
+    switch.zero_loss_summary(res, hh, qq)
     keys = ("kind", "placement", "rtt_ns", "mpps", "ok", "error", "gen", "latency",
             "dp_cpu_share", "dp_cpu_ns_per_frame", "zero_loss", "retried")
     res["trials"] = [{k: t.get(k) for k in keys} for t in hv + peer]
