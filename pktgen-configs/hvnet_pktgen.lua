@@ -406,4 +406,93 @@ function H.finish(ctx, tbl)
     end
 end
 
+
+-- The scripts' bodies: p2p-KIND.lua and pvp-KIND.lua run the same case on
+-- their topology, H.run(KIND, TOPOLOGY).
+H.cases = {}
+
+H.cases["64b-linerate"] = function(topo)
+    local ctx = H.begin(topo .. "-64b-linerate", topo, 30)
+    local tbl = H.table(ctx, H.THROUGHPUT)
+    H.single(ctx, 64)
+    H.throughput_row(ctx, tbl, "64", 64, H.trial(ctx, 100))
+    H.finish(ctx, tbl)
+end
+
+H.cases["latency"] = function(topo)
+    local ctx = H.begin(topo .. "-latency", topo, 10)
+    local tbl = H.table(ctx, {"case", "load_pct", "size_B", "tx_Mpps", "rx_Mpps", "loss_pct",
+                              "lat_min_us", "lat_avg_us", "lat_max_us", "lat_samples"})
+    H.single(ctx, 128)
+    for _, load in ipairs(H.loads({10, 50, 90})) do
+        -- Latency on the sending and the receiving port, off and on again
+        -- between loads (H.trial clears the statistics too).
+        pktgen.latency(ctx.ports, "disable")
+        pktgen.latency(ctx.ports, "enable")
+        local res = H.trial(ctx, load)
+        local lat = H.latency_read(ctx) or {}
+        tbl.row({
+            case = "128@" .. load .. "%",
+            load_pct = load,
+            size_B = 128,
+            tx_Mpps = res.tx_mpps,
+            rx_Mpps = res.rx_mpps,
+            loss_pct = res.loss_pct,
+            lat_min_us = lat.min,
+            lat_avg_us = lat.avg,
+            lat_max_us = lat.max,
+            lat_samples = lat.samples,
+        })
+    end
+    pktgen.latency(ctx.ports, "disable")
+    H.finish(ctx, tbl)
+end
+
+H.cases["multiflow"] = function(topo)
+    local ctx = H.begin(topo .. "-multiflow", topo, 10)
+    local tbl = H.table(ctx, H.THROUGHPUT)
+    for _, flows in ipairs({1, 10, 100, 1000, 10000}) do
+        H.range(ctx, 64, flows, 1, 1)
+        H.throughput_row(ctx, tbl, "flows=" .. flows, 64, H.trial(ctx, 100))
+    end
+    H.range(ctx, 64, 100, 9, 7)
+    H.throughput_row(ctx, tbl, "flows=6300:100srcIPx9dstIPx7sport", 64, H.trial(ctx, 100))
+    H.single(ctx, 64)
+    H.finish(ctx, tbl)
+end
+
+H.cases["size-sweep"] = function(topo)
+    local ctx = H.begin(topo .. "-size-sweep", topo, 10)
+    local tbl = H.table(ctx, H.THROUGHPUT)
+    for _, size in ipairs(H.SIZES) do
+        H.single(ctx, size)
+        H.throughput_row(ctx, tbl, tostring(size), size, H.trial(ctx, 100))
+    end
+    H.imix(ctx)
+    H.throughput_row(ctx, tbl, "imix", H.imix_avg(), H.trial(ctx, 100))
+    H.single(ctx, 64)
+    H.finish(ctx, tbl)
+end
+
+H.cases["vlan"] = function(topo)
+    local ctx = H.begin(topo .. "-vlan", topo, 10, {vlan = H.VLAN})
+    local tbl = H.table(ctx, H.THROUGHPUT)
+    for _, size in ipairs(H.SIZES) do
+        H.single(ctx, size)
+        H.throughput_row(ctx, tbl, tostring(size), size, H.trial(ctx, 100))
+    end
+    H.imix(ctx)
+    H.throughput_row(ctx, tbl, "imix", H.imix_avg(), H.trial(ctx, 100))
+    H.single(ctx, 64)
+    H.finish(ctx, tbl)
+end
+
+function H.run(kind, topo)
+    local case = H.cases[kind]
+    if case == nil then
+        error("hvnet_pktgen.lua has no case '" .. tostring(kind) .. "'")
+    end
+    return case(topo)
+end
+
 return H

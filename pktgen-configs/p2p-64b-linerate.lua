@@ -61,8 +61,4 @@ if dir ~= "" and dir:sub(-1) ~= "/" then
 end
 local H = dofile(dir .. "hvnet_pktgen.lua")
 
-local ctx = H.begin("p2p-64b-linerate", "p2p", 30)
-local tbl = H.table(ctx, H.THROUGHPUT)
-H.single(ctx, 64)
-H.throughput_row(ctx, tbl, "64", 64, H.trial(ctx, 100))
-H.finish(ctx, tbl)
+H.run("64b-linerate", "p2p")

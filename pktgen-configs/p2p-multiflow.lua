@@ -69,13 +69,4 @@ if dir ~= "" and dir:sub(-1) ~= "/" then
 end
 local H = dofile(dir .. "hvnet_pktgen.lua")
 
-local ctx = H.begin("p2p-multiflow", "p2p", 10)
-local tbl = H.table(ctx, H.THROUGHPUT)
-for _, flows in ipairs({1, 10, 100, 1000, 10000}) do
-    H.range(ctx, 64, flows, 1, 1)
-    H.throughput_row(ctx, tbl, "flows=" .. flows, 64, H.trial(ctx, 100))
-end
-H.range(ctx, 64, 100, 9, 7)
-H.throughput_row(ctx, tbl, "flows=6300:100srcIPx9dstIPx7sport", 64, H.trial(ctx, 100))
-H.single(ctx, 64)
-H.finish(ctx, tbl)
+H.run("multiflow", "p2p")

@@ -71,13 +71,4 @@ if dir ~= "" and dir:sub(-1) ~= "/" then
 end
 local H = dofile(dir .. "hvnet_pktgen.lua")
 
-local ctx = H.begin("p2p-size-sweep", "p2p", 10)
-local tbl = H.table(ctx, H.THROUGHPUT)
-for _, size in ipairs(H.SIZES) do
-    H.single(ctx, size)
-    H.throughput_row(ctx, tbl, tostring(size), size, H.trial(ctx, 100))
-end
-H.imix(ctx)
-H.throughput_row(ctx, tbl, "imix", H.imix_avg(), H.trial(ctx, 100))
-H.single(ctx, 64)
-H.finish(ctx, tbl)
+H.run("size-sweep", "p2p")

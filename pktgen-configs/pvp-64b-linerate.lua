@@ -69,8 +69,4 @@ if dir ~= "" and dir:sub(-1) ~= "/" then
 end
 local H = dofile(dir .. "hvnet_pktgen.lua")
 
-local ctx = H.begin("pvp-64b-linerate", "pvp", 30)
-local tbl = H.table(ctx, H.THROUGHPUT)
-H.single(ctx, 64)
-H.throughput_row(ctx, tbl, "64", 64, H.trial(ctx, 100))
-H.finish(ctx, tbl)
+H.run("64b-linerate", "pvp")

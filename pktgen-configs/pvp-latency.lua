@@ -70,29 +70,4 @@ if dir ~= "" and dir:sub(-1) ~= "/" then
 end
 local H = dofile(dir .. "hvnet_pktgen.lua")
 
-local ctx = H.begin("pvp-latency", "pvp", 10)
-local tbl = H.table(ctx, {"case", "load_pct", "size_B", "tx_Mpps", "rx_Mpps", "loss_pct",
-                          "lat_min_us", "lat_avg_us", "lat_max_us", "lat_samples"})
-H.single(ctx, 128)
-for _, load in ipairs(H.loads({10, 50, 90})) do
-    -- Latency on the sending and the receiving port, off and on again
-    -- between loads (H.trial clears the statistics too).
-    pktgen.latency(ctx.ports, "disable")
-    pktgen.latency(ctx.ports, "enable")
-    local res = H.trial(ctx, load)
-    local lat = H.latency_read(ctx) or {}
-    tbl.row({
-        case = "128@" .. load .. "%",
-        load_pct = load,
-        size_B = 128,
-        tx_Mpps = res.tx_mpps,
-        rx_Mpps = res.rx_mpps,
-        loss_pct = res.loss_pct,
-        lat_min_us = lat.min,
-        lat_avg_us = lat.avg,
-        lat_max_us = lat.max,
-        lat_samples = lat.samples,
-    })
-end
-pktgen.latency(ctx.ports, "disable")
-H.finish(ctx, tbl)
+H.run("latency", "pvp")
