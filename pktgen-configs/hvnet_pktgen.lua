@@ -461,8 +461,9 @@ H.cases["multiflow"] = function(topo)
     H.finish(ctx, tbl)
 end
 
-H.cases["size-sweep"] = function(topo)
-    local ctx = H.begin(topo .. "-size-sweep", topo, 10)
+-- Every size and IMIX at 100%; the VLAN case tags every frame.
+local function sweep(name, topo, opts)
+    local ctx = H.begin(topo .. "-" .. name, topo, 10, opts)
     local tbl = H.table(ctx, H.THROUGHPUT)
     for _, size in ipairs(H.SIZES) do
         H.single(ctx, size)
@@ -474,17 +475,12 @@ H.cases["size-sweep"] = function(topo)
     H.finish(ctx, tbl)
 end
 
+H.cases["size-sweep"] = function(topo)
+    sweep("size-sweep", topo, nil)
+end
+
 H.cases["vlan"] = function(topo)
-    local ctx = H.begin(topo .. "-vlan", topo, 10, {vlan = H.VLAN})
-    local tbl = H.table(ctx, H.THROUGHPUT)
-    for _, size in ipairs(H.SIZES) do
-        H.single(ctx, size)
-        H.throughput_row(ctx, tbl, tostring(size), size, H.trial(ctx, 100))
-    end
-    H.imix(ctx)
-    H.throughput_row(ctx, tbl, "imix", H.imix_avg(), H.trial(ctx, 100))
-    H.single(ctx, 64)
-    H.finish(ctx, tbl)
+    sweep("vlan", topo, {vlan = H.VLAN})
 end
 
 function H.run(kind, topo)
