@@ -57,9 +57,11 @@ def check(results, scenario):
         errors.append(f"{scenario}: fields missing: {missing}")
     if r.get("status") != "ok" or not r.get("mpps"):
         errors.append(f"{scenario}: hvnet {r.get('status')}, mpps {r.get('mpps')}: "
-                      f"{r.get('error')}")
+                      f"{r.get('error')}"
+                      + "".join(f"\n    | {x}" for x in r.get("error_log", [])))
     if not r.get("peer_mpps"):
-        errors.append(f"{scenario}: peer did not run: {r.get('peer_error')}")
+        errors.append(f"{scenario}: peer did not run: {r.get('peer_error')}"
+                      + "".join(f"\n    | {x}" for x in r.get("peer_error_log", [])))
     for who in ("hvnet", "peer"):
         loss = (r.get("loss") or {}).get(who) or {}
         if not loss.get("received") or not loss.get("sent"):

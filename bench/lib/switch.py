@@ -558,7 +558,7 @@ def gen_trial(gen, dut, case, size, opts, rate=0.0, quiet=False):
     limit = opts.warmup + opts.intervals + case["learn_s"] + 60
     try:
         p = subprocess.run(cmd, capture_output=True, text=True, timeout=limit)
-        if p.returncode == 1 and SETUP_FAILED_RE.search(p.stderr) and dut.alive():
+        if p.returncode != 0 and SETUP_FAILED_RE.search(p.stderr) and dut.alive():
             # A vhost-user port of a freshly started OVS now and then
             # refuses the first connection (seen as a missing port): once
             # more, and the trial says so.
@@ -576,8 +576,12 @@ def gen_trial(gen, dut, case, size, opts, rate=0.0, quiet=False):
         t["error"] = (f"the {'switch' if dut.kind == 'hvnet' else 'peer'} died during the trial"
                       + (f": {dut.death()}" if hasattr(dut, "death") else ""))
     elif p.returncode != 0 or out is None:
-        err = (p.stderr.strip().splitlines() or [f"exit {p.returncode}, no JSON"])[-1]
+        lines = p.stderr.strip().splitlines()
+        err = (lines or [f"exit {p.returncode}, no JSON"])[-1]
         t["error"] = f"hvnet-gen: {err}"
+        # The last line alone rarely says why (a sanitizer report, an EAL
+        # failure): keep the tail for the result and the smoke test.
+        t["stderr_tail"] = lines[-40:]
     elif not out.get("rx_mpps"):
         t["error"] = (f"nothing forwarded (hvnet-gen sent {out.get('tx_packets')}, "
                       f"received {out.get('rx_packets')})")
@@ -756,7 +760,10 @@ def rates(h, res, hv, peer, opts, peer_name):
             [x for t in hh for x in t["mpps"]])
     else:
         res["status"], res["mpps"] = "failed", None
-        res["error"] = next((t["error"] for t in hv if not t["ok"]), "no hvnet trial")
+        bad = next((t for t in hv if not t["ok"]), {"error": "no hvnet trial"})
+        res["error"] = bad["error"]
+        if bad.get("stderr_tail"):
+            res["error_log"] = bad["stderr_tail"]
     res["peer"] = None if opts.no_peer else peer_name
     if opts.no_peer:
         res.update({"peer_mpps": None, "peer_error": "disabled (--no-peer)"})
@@ -765,8 +772,10 @@ def rates(h, res, hv, peer, opts, peer_name):
             [x for t in qq for x in t["mpps"]])
     else:
         res["peer_mpps"] = None
-        res["peer_error"] = next((t["error"] for t in peer if t.get("error")),
-                                 "no peer trial succeeded")
+        bad = next((t for t in peer if t.get("error")), {"error": "no peer trial succeeded"})
+        res["peer_error"] = bad["error"]
+        if bad.get("stderr_tail"):
+            res["peer_error_log"] = bad["stderr_tail"]
     return hh, qq
 
 

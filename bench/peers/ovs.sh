@@ -25,8 +25,7 @@
 # DIR/memif-N.sock, vhost port NAME a dpdkvhostuser port whose socket OVS
 # creates as DIR/NAME, for a net_virtio_user client), PMD_CPU (1), MAIN_CPU (0: DPDK's main lcore, which OVS
 # uses for its non-PMD threads' DPDK calls), SOCKET_MEM (MiB of hugepages,
-# 512; also the limit: OVS's default shared pool of 262144 mbufs would take
-# ~890 MiB, and OVS halves it until it fits), MAC_TABLE_SIZE (NORMAL's MAC
+# 512; also the limit), MAC_TABLE_SIZE (NORMAL's MAC
 # table; OVS's default is 8192), FLOW_LIMIT (datapath flows, OVS's default
 # 200000), N_RXQ (rx queues per port, 1), MEMIF_EXTRA (more memif devargs,
 # e.g. ",bsize=2048").
@@ -127,6 +126,12 @@ ovsdb-server "$dir/conf.db" --remote="punix:$dir/db.sock" \
 	die "ovsdb-server did not start: $(tail -n 3 "$dir/ovsdb-server.log" 2>/dev/null | tr '\n' ' ')"
 vsctl --no-wait init || die "ovs-vsctl init failed"
 
+# per-port-memory: each port gets a pool sized from its queues. OVS's
+# shared pool (262144 mbufs, ~890 MiB) does not fit the limit, and OVS
+# halves it until it does; that search runs when the first vhost-user
+# client connects and briefly holds the whole heap, so the second port's
+# vring allocation failed now and then ("failed to allocate memory for
+# vring") and its client saw the connection reset.
 mask() { printf '0x%x' $((1 << $1)); }
 vsctl --no-wait set Open_vSwitch . \
 	other_config:dpdk-init=true \
@@ -134,6 +139,7 @@ vsctl --no-wait set Open_vSwitch . \
 	other_config:pmd-cpu-mask="$(mask "$pmd_cpu")" \
 	other_config:dpdk-socket-mem="$socket_mem" \
 	other_config:dpdk-socket-limit="$socket_mem" \
+	other_config:per-port-memory=true \
 	other_config:dpdk-extra="--no-pci --in-memory --file-prefix=$prefix" ||
 	die "ovs-vsctl set other_config failed"
 
