@@ -29,7 +29,12 @@
 #include "vmbus/vmbus_client.h"
 
 #define NETVSC_MAX_QUEUES   NVSP_MAX_CHANNELS
-#define NETVSC_MAX_SECTIONS 1024u        /* send-buffer sections used at most */
+/* Send-buffer sections used at most (6 MiB of uio_hv_generic's 16 MiB):
+ * up to 8192 frames in flight, fewer than a Linux peer's default receive
+ * buffer holds (9362). More let a saturated port pair deadlock, since the
+ * host holds frames for a full peer and its receive completions wait in
+ * its ring behind its own sends (netvsp/README.md, "Holding frames"). */
+#define NETVSC_MAX_SECTIONS 1024u
 #define NETVSC_OWED         64u          /* receive completions held per queue */
 /* Largest frame one transmit takes: an LSO frame of 64 KiB plus headers
  * (netVSP accepts 64 KiB + 256). */

@@ -15,9 +15,15 @@
 #include "vmbus/vmbus_sock.h"
 
 #define PORT_BURST       32u
-#define DEF_RING_BYTES   (512u * 1024u)       /* Linux netvsc_ring_bytes */
-#define DEF_RBUF_BYTES   (16u << 20)          /* NETVSC_RECEIVE_BUFFER_DEFAULT */
-#define DEF_SBUF_BYTES   (1u << 20)           /* NETVSC_SEND_BUFFER_DEFAULT */
+/* A netVSC port is what a DPDK application in a partition sends and
+ * receives through, so it takes the buffers DPDK's netvsc PMD gets from
+ * uio_hv_generic (drivers/uio/uio_hv_generic.c: HV_RING_SIZE 512 pages a
+ * direction, SEND_BUFFER_SIZE 16 MiB, RECV_BUFFER_SIZE 31 MiB), not
+ * hv_netvsc's (512 KiB rings, 16 MiB / 1 MiB). The buffers are what a
+ * partition can hold toward the host while it is descheduled. */
+#define DEF_RING_BYTES   (2u << 20)
+#define DEF_RBUF_BYTES   (31u << 20)
+#define DEF_SBUF_BYTES   (16u << 20)
 #define DEF_TIMEOUT_MS   10000
 #define SCRATCH_BYTES    65536u               /* vmbus_ppart_open's, per channel */
 

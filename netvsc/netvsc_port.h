@@ -40,9 +40,11 @@ struct netvsc_port_conf {
 	uint32_t mtu;                /* 0 = 1500; the host's MTU caps it */
 	struct rte_mempool *mp;      /* receive mbufs */
 	uint16_t port_id;            /* stamped into received mbufs */
-	uint32_t ring_bytes;         /* per direction and channel; 0 = 512 KiB */
-	uint32_t rbuf_bytes;         /* receive buffer; 0 = 16 MiB (Linux) */
-	uint32_t sbuf_bytes;         /* send buffer; 0 = 1 MiB (Linux) */
+	/* 0 = uio_hv_generic's sizes, as DPDK's netvsc PMD has them (Linux
+	 * hv_netvsc: 512 KiB, 16 MiB, 1 MiB). */
+	uint32_t ring_bytes;         /* per direction and channel; 0 = 2 MiB */
+	uint32_t rbuf_bytes;         /* receive buffer; 0 = 31 MiB */
+	uint32_t sbuf_bytes;         /* send buffer; 0 = 16 MiB */
 	int timeout_ms;              /* bring-up; 0 = 10 s */
 	/* Frames of 256 bytes or more are not copied out of the receive
 	 * buffer: the mbuf points into it (RTE_MBUF_F_EXTERNAL, no IOVA, no

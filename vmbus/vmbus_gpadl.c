@@ -33,6 +33,7 @@ void vmbus_gpadl_free(struct vmbus_gpadl_set *set, struct vmbus_gpadl *g)
 	}
 	set->bytes -= g->held;
 	free(g->rangebuf);
+	free(g->runs);
 	free(g->pfns);
 	free(g);
 }
@@ -43,8 +44,73 @@ void vmbus_gpadl_free_all(struct vmbus_gpadl_set *set)
 		vmbus_gpadl_free(set, set->head);
 }
 
+/* Keep the pages as runs when that is smaller, and count against the
+ * partition only what is kept. */
+static void compact(struct vmbus_gpadl_set *set, struct vmbus_gpadl *g)
+{
+	uint32_t i, n = 1;
+	uint64_t kept;
+
+	for (i = 1; i < g->npages; i++)
+		if (g->pfns[i] != g->pfns[i - 1] + 1)
+			n++;
+	if ((uint64_t)n * sizeof(*g->runs) < (uint64_t)g->npages * sizeof(*g->pfns)) {
+		g->runs = malloc(n * sizeof(*g->runs));
+		if (g->runs != NULL) {
+			uint32_t r = 0;
+
+			g->runs[0] = (struct vmbus_pfn_run){ g->pfns[0], 1 };
+			for (i = 1; i < g->npages; i++) {
+				if (g->pfns[i] == g->runs[r].pfn + g->runs[r].count)
+					g->runs[r].count++;
+				else
+					g->runs[++r] = (struct vmbus_pfn_run){ g->pfns[i], 1 };
+			}
+			g->nruns = n;
+			free(g->pfns);
+			g->pfns = NULL;
+		}
+	}
+	if (g->pfns != NULL) {
+		/* Sized for the raw list until now; the PFNs alone stay. */
+		uint64_t *p = realloc(g->pfns, (size_t)g->npages * sizeof(*g->pfns));
+
+		if (p != NULL)
+			g->pfns = p;
+	}
+	kept = g->runs != NULL ? (uint64_t)g->nruns * sizeof(*g->runs)
+			       : (uint64_t)g->npages * sizeof(*g->pfns);
+	if (kept < g->held) {
+		set->bytes -= g->held - kept;
+		g->held = kept;
+	}
+}
+
+int vmbus_gpadl_map(const struct vmbus_mem *mem, const struct vmbus_gpadl *g,
+		    struct vmbus_mem_view *v)
+{
+	uint64_t *pfns;
+	uint32_t r, i, k = 0;
+	int rc;
+
+	if (g->runs == NULL)
+		return vmbus_mem_map_pages(mem, g->pfns, g->npages, v);
+	/* Mapping is set-up work (ring open, buffer receipt): the list is
+	 * rebuilt for it and dropped again. */
+	pfns = malloc((size_t)g->npages * sizeof(*pfns));
+	if (pfns == NULL)
+		return -ENOMEM;
+	for (r = 0; r < g->nruns; r++)
+		for (i = 0; i < g->runs[r].count; i++)
+			pfns[k++] = g->runs[r].pfn + i;
+	rc = vmbus_mem_map_pages(mem, pfns, g->npages, v);
+	free(pfns);
+	return rc;
+}
+
 /* Parse the complete range list; every page must be in the partition. */
-static int gpadl_finish(const struct vmbus_mem *mem, struct vmbus_gpadl *g)
+static int gpadl_finish(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
+			struct vmbus_gpadl *g)
 {
 	uint32_t off = 0, r, total = 0;
 	uint64_t npages_mem = mem->size >> HVN_PAGE_SHIFT;
@@ -89,11 +155,12 @@ static int gpadl_finish(const struct vmbus_mem *mem, struct vmbus_gpadl *g)
 	g->complete = true;
 	free(g->rangebuf);
 	g->rangebuf = NULL;
+	compact(set, g);
 	return VMBUS_GPADL_DONE;
 }
 
-static int gpadl_append(const struct vmbus_mem *mem, struct vmbus_gpadl *g,
-			const uint8_t *p, uint32_t n)
+static int gpadl_append(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
+			struct vmbus_gpadl *g, const uint8_t *p, uint32_t n)
 {
 	if ((n & 7u) != 0 || n > (uint32_t)g->range_buflen - g->filled)
 		return -EINVAL;
@@ -101,7 +168,7 @@ static int gpadl_append(const struct vmbus_mem *mem, struct vmbus_gpadl *g,
 	g->filled += n;
 	if (g->filled < g->range_buflen)
 		return VMBUS_GPADL_MORE;
-	return gpadl_finish(mem, g);
+	return gpadl_finish(set, mem, g);
 }
 
 int vmbus_gpadl_header(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
@@ -139,7 +206,7 @@ int vmbus_gpadl_header(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
 	set->head = g;
 	set->count++;
 	*out = g;
-	rc = gpadl_append(mem, g, (const uint8_t *)(h + 1), len - (uint32_t)sizeof(*h));
+	rc = gpadl_append(set, mem, g, (const uint8_t *)(h + 1), len - (uint32_t)sizeof(*h));
 	if (rc < 0) {
 		vmbus_gpadl_free(set, g);
 		*out = NULL;
@@ -157,7 +224,7 @@ int vmbus_gpadl_body(struct vmbus_gpadl_set *set, const struct vmbus_mem *mem,
 	*out = g;
 	if (g == NULL || g->complete)
 		return -ENOENT;
-	rc = gpadl_append(mem, g, (const uint8_t *)(b + 1), len - (uint32_t)sizeof(*b));
+	rc = gpadl_append(set, mem, g, (const uint8_t *)(b + 1), len - (uint32_t)sizeof(*b));
 	if (rc < 0) {
 		vmbus_gpadl_free(set, g);
 		*out = NULL;

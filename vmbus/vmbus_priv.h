@@ -14,6 +14,11 @@ struct vmbus_channel;
 /* One GPADL: while in assembly, 'rangebuf' collects the range descriptors
  * and PFNs of GPADL_HEADER and GPADL_BODY messages; once complete, 'pfns'
  * lists every page of every range in order. */
+struct vmbus_pfn_run {
+	uint64_t pfn;
+	uint64_t count;
+};
+
 struct vmbus_gpadl {
 	struct vmbus_gpadl *next;
 	uint32_t handle;
@@ -23,7 +28,13 @@ struct vmbus_gpadl {
 	uint16_t rangecount;
 	uint32_t filled;             /* bytes of rangebuf received */
 	uint8_t *rangebuf;
+	/* The pages, as runs of consecutive PFNs: a process partition's
+	 * buffers (and any guest's hugepage-backed ones) are one run, so a
+	 * 31 MiB receive buffer costs the host 16 bytes instead of 62 KiB.
+	 * A scattered list (vzalloc'd pages) keeps one PFN per page. */
+	struct vmbus_pfn_run *runs;  /* NULL: 'pfns' holds every page */
 	uint64_t *pfns;
+	uint32_t nruns;
 	uint32_t npages;
 	uint64_t total_bytes;
 	bool whole_pages;            /* every range page aligned and sized */
@@ -38,6 +49,10 @@ struct vmbus_gpadl_set {
 	uint64_t bytes;       /* host memory the records hold */
 	uint64_t max_bytes;   /* a partition cannot make the host hold more */
 };
+
+/* A host view of the GPADL's pages (vmbus_mem_map_pages). */
+int vmbus_gpadl_map(const struct vmbus_mem *mem, const struct vmbus_gpadl *g,
+		    struct vmbus_mem_view *v);
 
 /* Results of vmbus_gpadl_header() / vmbus_gpadl_body(). */
 enum vmbus_gpadl_step {

@@ -398,7 +398,7 @@ static int chan_map_rings(struct vmbus_channel *ch, struct vmbus_gpadl *g, uint3
 
 	if (!g->whole_pages || down < 2 || down > g->npages || g->npages - down < 2)
 		return -EINVAL;
-	rc = vmbus_mem_map_pages(s->mem, g->pfns, g->npages, &ch->view);
+	rc = vmbus_gpadl_map(s->mem, g, &ch->view);
 	if (rc < 0)
 		return rc;
 	in_bytes = down << HVN_PAGE_SHIFT;
@@ -802,7 +802,7 @@ int vmbus_server_gpadl_map(struct vmbus_server *s, uint32_t handle, uint32_t rel
 	else if (!g->whole_pages)
 		rc = -EINVAL;
 	else
-		rc = vmbus_mem_map_pages(s->mem, g->pfns, g->npages, v);
+		rc = vmbus_gpadl_map(s->mem, g, v);
 	pthread_mutex_unlock(&s->gpadl_lock);
 	return rc;
 }

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "tests/harness/hvn_test.h"
+#include "vmbus/vmbus_priv.h"
 #include "vmbus/vmbus_server.h"
 #include "vmbus/vmbus_testdev.h"
 
@@ -456,11 +457,75 @@ static void test_guest_stops_reading(void)
 	env_fini(&e);
 }
 
+/* What the host keeps of a GPADL: consecutive pages as runs (so the
+ * partition is charged a few bytes for a big contiguous buffer), a
+ * scattered list page by page; either maps to the same pages. */
+static void test_gpadl_storage(void)
+{
+	static const struct {
+		uint64_t first[3];
+		uint32_t len[3];
+		uint32_t nruns;          /* 0: kept page by page */
+		uint64_t held;
+	} cases[] = {
+		{ { 20 }, { 20 }, 1, 16 },
+		{ { 100, 300 }, { 10, 10 }, 2, 32 },
+		{ { 40, 42, 44 }, { 1, 1, 1 }, 0, 24 },
+	};
+	struct vmbus_mem mem = { .size = MEM_SIZE };
+	uint8_t m[240];
+	uint32_t c;
+
+	mem.fd = memfd_create("gpadl-storage", 0);
+	T_ASSERT(mem.fd >= 0);
+	T_EQ(ftruncate(mem.fd, MEM_SIZE), 0);
+	mem.base = mmap(NULL, MEM_SIZE, PROT_READ | PROT_WRITE, MAP_SHARED, mem.fd, 0);
+	T_ASSERT(mem.base != MAP_FAILED);
+	for (c = 0; c < MEM_PAGES; c++)
+		memcpy(mem.base + (size_t)c * 4096u, &c, sizeof(c));
+	for (c = 0; c < HVN_ARRAY_SIZE(cases); c++) {
+		struct vmbus_gpadl_set set = { .max = 4, .max_bytes = 1u << 20 };
+		struct vmbus_msg_gpadl_header *h = (void *)m;
+		struct vmbus_gpa_range *r = (void *)(h + 1);
+		struct vmbus_mem_view v;
+		struct vmbus_gpadl *g;
+		uint32_t n = 0, i, k;
+
+		for (i = 0; i < 3; i++)
+			n += cases[c].len[i];
+		gpadl_hdr(m, 1, 7, 0, n);
+		for (i = 0, k = 0; i < 3; i++)
+			for (uint32_t j = 0; j < cases[c].len[i]; j++)
+				r->pfn[k++] = cases[c].first[i] + j;
+		T_EQ(vmbus_gpadl_header(&set, &mem, h, (uint32_t)(sizeof(*h) + sizeof(*r) + n * 8),
+					&g), VMBUS_GPADL_DONE);
+		T_EQ(g->npages, n);
+		T_EQ(g->nruns, cases[c].nruns);
+		T_EQ(g->runs != NULL, cases[c].nruns != 0);
+		T_EQ(set.bytes, cases[c].held);
+		T_EQ(vmbus_gpadl_map(&mem, g, &v), 0);
+		T_EQ(v.len, (size_t)n * 4096u);
+		for (i = 0, k = 0; i < 3; i++)
+			for (uint32_t j = 0; j < cases[c].len[i]; j++, k++) {
+				uint32_t got;
+
+				memcpy(&got, v.ptr + (size_t)k * 4096u, sizeof(got));
+				T_EQ(got, cases[c].first[i] + j);
+			}
+		vmbus_mem_unmap(&v);
+		vmbus_gpadl_free_all(&set);
+		T_EQ(set.bytes, 0);
+	}
+	munmap(mem.base, MEM_SIZE);
+	close(mem.fd);
+}
+
 int main(void)
 {
 	T_RUN(test_message_sizes_and_types);
 	T_RUN(test_order);
 	T_RUN(test_gpadl_attacks);
+	T_RUN(test_gpadl_storage);
 	T_RUN(test_open_attacks);
 	T_RUN(test_ring_corruption);
 	T_RUN(test_guest_stops_reading);
