@@ -10,10 +10,9 @@
  *       [--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield] [--rx-copy]
  *
  * --size is the frame as handed to the NIC (60..MTU+14 bytes, no FCS).
- * The buffer sizes default to the netVSC port's, which are what DPDK's
- * netvsc PMD gets from uio_hv_generic (rings 2 MiB, receive buffer
- * 31 MiB, send buffer 16 MiB); Linux hv_netvsc's are 512 KiB, 16 MiB and
- * 1 MiB. --yield gives the CPU away when
+ * The buffer sizes default to the netVSC port's: rings 2 MiB and a
+ * 31 MiB receive buffer (what DPDK's netvsc PMD gets from
+ * uio_hv_generic), a 1 MiB send buffer (Linux hv_netvsc's). --yield gives the CPU away when
  * there is nothing to do (A: the port took nothing; B: nothing came):
  * where A and B share one CPU, each then runs only while it has work,
  * which shows what the path costs rather than how the scheduler slices

@@ -16,14 +16,17 @@
 
 #define PORT_BURST       32u
 /* A netVSC port is what a DPDK application in a partition sends and
- * receives through, so it takes the buffers DPDK's netvsc PMD gets from
- * uio_hv_generic (drivers/uio/uio_hv_generic.c: HV_RING_SIZE 512 pages a
- * direction, SEND_BUFFER_SIZE 16 MiB, RECV_BUFFER_SIZE 31 MiB), not
- * hv_netvsc's (512 KiB rings, 16 MiB / 1 MiB). The buffers are what a
- * partition can hold toward the host while it is descheduled. */
+ * receives through, so its rings and receive buffer are what DPDK's netvsc
+ * PMD gets from uio_hv_generic (drivers/uio/uio_hv_generic.c:
+ * HV_RING_SIZE 512 pages a direction, RECV_BUFFER_SIZE 31 MiB), not
+ * hv_netvsc's 512 KiB and 16 MiB: what a partition can take while it is
+ * descheduled. The send buffer stays hv_netvsc's 1 MiB (uio's is 16 MiB):
+ * a port pair holds frames for a full peer, and more frames in flight
+ * than the peer's receive queue holds can stall it (netvsp/README.md,
+ * "Holding frames"). */
 #define DEF_RING_BYTES   (2u << 20)
 #define DEF_RBUF_BYTES   (31u << 20)
-#define DEF_SBUF_BYTES   (16u << 20)
+#define DEF_SBUF_BYTES   (1u << 20)
 #define DEF_TIMEOUT_MS   10000
 #define SCRATCH_BYTES    65536u               /* vmbus_ppart_open's, per channel */
 

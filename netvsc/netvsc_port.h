@@ -40,11 +40,11 @@ struct netvsc_port_conf {
 	uint32_t mtu;                /* 0 = 1500; the host's MTU caps it */
 	struct rte_mempool *mp;      /* receive mbufs */
 	uint16_t port_id;            /* stamped into received mbufs */
-	/* 0 = uio_hv_generic's sizes, as DPDK's netvsc PMD has them (Linux
-	 * hv_netvsc: 512 KiB, 16 MiB, 1 MiB). */
+	/* 0 = rings and receive buffer as DPDK's netvsc PMD has them from
+	 * uio_hv_generic, send buffer as Linux hv_netvsc's (netvsc_port.c). */
 	uint32_t ring_bytes;         /* per direction and channel; 0 = 2 MiB */
 	uint32_t rbuf_bytes;         /* receive buffer; 0 = 31 MiB */
-	uint32_t sbuf_bytes;         /* send buffer; 0 = 16 MiB */
+	uint32_t sbuf_bytes;         /* send buffer; 0 = 1 MiB */
 	int timeout_ms;              /* bring-up; 0 = 10 s */
 	/* Frames of 256 bytes or more are not copied out of the receive
 	 * buffer: the mbuf points into it (RTE_MBUF_F_EXTERNAL, no IOVA, no
