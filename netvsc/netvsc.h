@@ -29,9 +29,9 @@
 #include "vmbus/vmbus_client.h"
 
 #define NETVSC_MAX_QUEUES   NVSP_MAX_CHANNELS
-/* Send-buffer sections used at most (6 MiB of uio_hv_generic's 16 MiB):
- * up to 8192 frames in flight, fewer than a Linux peer's default receive
- * buffer holds (9362). More let a saturated port pair deadlock, since the
+/* Send-buffer sections used at most (6 MiB): a bound on the bitmap. The
+ * port's default 1 MiB send buffer has 170; more frames in flight than a
+ * peer's receive queue holds can stall a saturated port pair, since the
  * host holds frames for a full peer and its receive completions wait in
  * its ring behind its own sends (netvsp/README.md, "Holding frames"). */
 #define NETVSC_MAX_SECTIONS 1024u
