@@ -104,6 +104,14 @@ class Vnf:
             self.log.close()
 
 
+def pvp_gen_cmd(gen, socks, case, size, rxq, opts, rate):
+    """The generator on PVP's uplink: one memif client port that sends
+    and receives (the VNF turns the frames around)."""
+    return switch.gen_cmd(gen, socks, case, size, rxq, opts, rate, ports=[
+        (f"--vdev=net_memif0,role=client,id=0,socket={socks[0]},socket-abstract=no", None)],
+        tx_rx=("0", "0"))
+
+
 class HvnetDut(switch.Vswitchd):
     """vswitchd in the scenario's topology (and, for pvp, the VNF
     partition)."""
@@ -167,9 +175,7 @@ class HvnetDut(switch.Vswitchd):
         if self.topo == "partition":
             return switch.gen_cmd(gen, None, case, size, 1, opts, rate, ports=[
                 (None, f"--netvsc={self.vmbus},gen-a"), (None, f"--netvsc={self.vmbus},gen-b")])
-        return switch.gen_cmd(gen, self.socks, case, size, 1, opts, rate, ports=[
-            (f"--vdev=net_memif0,role=client,id=0,socket={self.socks[0]},socket-abstract=no",
-             None)], tx_rx=("0", "0"))
+        return pvp_gen_cmd(gen, self.socks, case, size, 1, opts, rate)
 
 
 class PeerDut(switch.Ovs):
@@ -225,9 +231,7 @@ class PeerDut(switch.Ovs):
                 (f"--vdev=net_virtio_user{i},path={os.path.join(self.dir, f'v{i}')},queues=1,"
                  "queue_size=1024", None) for i in (0, 1)], eal_extra=["--single-file-segments"])
         # OVS's memif port has a tx queue per thread: rxq (2) queues.
-        return switch.gen_cmd(gen, self.socks, case, size, rxq, opts, rate, ports=[
-            (f"--vdev=net_memif0,role=client,id=0,socket={self.socks[0]},socket-abstract=no",
-             None)], tx_rx=("0", "0"))
+        return pvp_gen_cmd(gen, self.socks, case, size, rxq, opts, rate)
 
 
 def settings(opts):

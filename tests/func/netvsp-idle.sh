@@ -20,7 +20,7 @@ max_sleep_ms=3000
 dir=$(mktemp -d /tmp/hvnet-netvsp-idle.XXXXXX)
 hpid= epid= ppid=
 trap 'for p in $ppid $epid $hpid; do kill $p 2>/dev/null; done; exec 3>&- 2>/dev/null;
-      wait 2>/dev/null; rm -rf "$dir"' EXIT
+      for p in $ppid $epid $hpid; do wait $p 2>/dev/null; done; rm -rf "$dir"' EXIT
 fail() {
 	echo "FAIL: $*"
 	for f in "$dir"/*.log; do echo "--- $f"; cat "$f"; done

@@ -17,6 +17,20 @@ vsw_need_netns() {
 	ip netns del "$1-probe-$$"
 }
 
+# vsw_cleanup NETNS:HOSTLINK...: the EXIT trap's common part: stop
+# vswitchd if it runs, remove each test host (its namespace and the host
+# end of its veth pair) and the scratch directory.
+vsw_cleanup() {
+	local h
+
+	[ -n "${pid:-}" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
+	for h in "$@"; do
+		ip netns del "${h%%:*}" 2>/dev/null
+		ip link del "${h#*:}" 2>/dev/null
+	done
+	rm -rf "$work"
+}
+
 fail() {
 	echo "FAIL: $*" >&2
 	echo "---- vswitchd log ----" >&2

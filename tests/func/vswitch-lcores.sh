@@ -35,16 +35,10 @@ declare -A IP=([a]=10.81.0.1 [b]=10.81.0.2 [c]=10.82.0.3 [d]=10.82.0.4)
 
 cleanup() {
 	[ -n "$ping_pid" ] && kill "$ping_pid" 2>/dev/null
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	for h in $hosts; do
-		ip netns del "hvl$h$$" 2>/dev/null
-		ip link del "hl$h$$" 2>/dev/null
-	done
-	rm -rf "$work"
+	vsw_cleanup $(for h in $hosts; do echo "hvl$h$$:hl$h$$"; done)
 }
 trap cleanup EXIT
 trap 'exit 143' TERM
-
 
 
 port_lcore() {  # PORT: the lcore `vswitchctl stats` says polls it

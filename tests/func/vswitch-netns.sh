@@ -27,16 +27,10 @@ hB=hvB$$
 pid=
 
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
 	[ -n "${dns_pid:-}" ] && kill "$dns_pid" 2>/dev/null
-	ip netns del "$A" 2>/dev/null
-	ip netns del "$B" 2>/dev/null
-	ip link del "$hA" 2>/dev/null
-	ip link del "$hB" 2>/dev/null
-	rm -rf "$work"
+	vsw_cleanup "$A:$hA" "$B:$hB"
 }
 trap cleanup EXIT
-
 
 can_ping() {  # from A to B's address
 	ip netns exec "$A" ip neigh flush all 2>/dev/null

@@ -31,15 +31,9 @@ declare -A NS=([a]=hvpA$$ [b]=hvpB$$ [c]=hvpC$$) HOST=([a]=hpA$$ [b]=hpB$$ [c]=h
 declare -A IP=([a]=10.78.0.1 [b]=10.78.0.2 [c]=10.78.0.3)
 
 cleanup() {
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	for k in a b c; do
-		ip netns del "${NS[$k]}" 2>/dev/null
-		ip link del "${HOST[$k]}" 2>/dev/null
-	done
-	rm -rf "$work"
+	vsw_cleanup "${NS[a]}:${HOST[a]}" "${NS[b]}:${HOST[b]}" "${NS[c]}:${HOST[c]}"
 }
 trap cleanup EXIT
-
 
 counter() {  # PORT NAME
 	ctl --format json stats "$1" | grep -o "\"$2\": *[0-9]*" | grep -o '[0-9]*$'

@@ -76,12 +76,7 @@ cleanup() {
 	for p in "${bg_pids[@]}"; do
 		wait "$p" 2>/dev/null
 	done
-	[ -n "$pid" ] && kill "$pid" 2>/dev/null && wait "$pid" 2>/dev/null
-	for h in $hosts; do
-		ip netns del "hvt$h$$" 2>/dev/null
-		ip link del "hv$h$$" 2>/dev/null
-	done
-	rm -rf "$work"
+	vsw_cleanup $(for h in $hosts; do echo "hvt$h$$:hv$h$$"; done)
 }
 trap cleanup EXIT
 # A signal (meson's timeout sends TERM) ends the script through exit, so
