@@ -31,9 +31,10 @@
 #define NETVSC_MAX_QUEUES   NVSP_MAX_CHANNELS
 /* Send-buffer sections used at most (6 MiB): a bound on the bitmap. The
  * port's default 1 MiB send buffer has 170; more frames in flight than a
- * peer's receive queue holds can stall a saturated port pair, since the
- * host holds frames for a full peer and its receive completions wait in
- * its ring behind its own sends (netvsp/README.md, "Holding frames"). */
+ * peer's receive queue holds make a saturated port pair drop for a stuck
+ * queue, since the host holds frames for a full peer and its receive
+ * completions wait in its ring behind its own sends (netvsp/README.md,
+ * "Holding frames"). */
 #define NETVSC_MAX_SECTIONS 1024u
 #define NETVSC_OWED         64u          /* receive completions held per queue */
 /* Largest frame one transmit takes: an LSO frame of 64 KiB plus headers

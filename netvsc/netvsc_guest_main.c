@@ -45,6 +45,7 @@ struct opts {
 	uint32_t size, mtu, mss;
 	int timeout_s;
 	uint16_t queues;
+	uint32_t sbuf_bytes, rbuf_bytes;   /* 0: the port's defaults */
 	int vlan;                   /* -1: none */
 	bool csum;
 	bool lossy;                 /* a switch may drop: count gaps, do not fail */
@@ -369,6 +370,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "csum", no_argument, NULL, 'k' },
 		{ "lso", required_argument, NULL, 'l' },
 		{ "lossy", no_argument, NULL, 'L' },
+		{ "sbuf-bytes", required_argument, NULL, 'S' },
+		{ "rbuf-bytes", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -393,6 +396,8 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'k': o->csum = true; break;
 		case 'l': o->mss = (uint32_t)atoi(optarg); break;
 		case 'L': o->lossy = true; break;
+		case 'S': o->sbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
+		case 'R': o->rbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
 			return -1;
 		}
@@ -570,7 +575,8 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &g->o) < 0) {
 		fprintf(stderr, "usage: hvnet-netvsc-guest [EAL args --] --socket PATH [--name N] "
 			"[--count N] [--size BYTES] [--timeout S] [--queues N] [--mtu N] "
-			"[--vlan ID] [--csum] [--lso MSS] [--lossy]\n");
+			"[--vlan ID] [--csum] [--lso MSS] [--lossy] [--sbuf-bytes N] "
+			"[--rbuf-bytes N]\n");
 		return 2;
 	}
 	g->mp = rte_pktmbuf_pool_create("guest_mbufs", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -586,6 +592,8 @@ int main(int argc, char **argv)
 	conf.nb_queues = g->o.queues;
 	conf.mtu = g->o.mtu;
 	conf.mp = g->mp;
+	conf.sbuf_bytes = g->o.sbuf_bytes;
+	conf.rbuf_bytes = g->o.rbuf_bytes;
 	conf.timeout_ms = 10000;
 	/* Every frame is checked and freed within its burst. */
 	conf.rx_zero_copy = true;

@@ -21,9 +21,9 @@
  * HV_RING_SIZE 512 pages a direction, RECV_BUFFER_SIZE 31 MiB), not
  * hv_netvsc's 512 KiB and 16 MiB: what a partition can take while it is
  * descheduled. The send buffer stays hv_netvsc's 1 MiB (uio's is 16 MiB):
- * a port pair holds frames for a full peer, and more frames in flight
- * than the peer's receive queue holds can stall it (netvsp/README.md,
- * "Holding frames"). */
+ * with more frames in flight than the peer's receive queue holds, a
+ * saturated port pair gets stuck and drops (netvsp/README.md, "Holding
+ * frames"), and a lossless pair is what applications expect of it. */
 #define DEF_RING_BYTES   (2u << 20)
 #define DEF_RBUF_BYTES   (31u << 20)
 #define DEF_SBUF_BYTES   (1u << 20)

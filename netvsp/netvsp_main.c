@@ -133,9 +133,17 @@ static void nic_wake(void *ctx, struct netvsp_nic *nic, uint16_t queue)
 static void nic_gone(void *ctx, struct netvsp_nic *nic)
 {
 	struct host *h = ctx;
+	struct nvsp_pair_stats out, in;
 	unsigned int i;
 
 	print_nic(nic);
+	if (nvsp_pairing_stats(&h->pg, netvsp_nic_port(nic), &out, &in) == 0)
+		printf("netvsp: %s: pair forwarded %llu frames from it, %llu to it; dropped for a "
+		       "stuck queue %llu from it, %llu to it; %llu polls found its peer full\n",
+		       netvsp_nic_name(nic), (unsigned long long)out.fwd,
+		       (unsigned long long)in.fwd, (unsigned long long)out.stuck,
+		       (unsigned long long)in.stuck, (unsigned long long)out.retries);
+	fflush(stdout);
 	nvsp_pairing_leave(&h->pg, netvsp_nic_port(nic));
 	for (i = 0; i < MAX_NICS; i++)
 		if (h->nics[i] == nic)

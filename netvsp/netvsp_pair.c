@@ -15,26 +15,59 @@
 
 #include "common/hvn_compiler.h"
 #include "netvsp/netvsp.h"
+#include "proto/nvsp_wire.h"
 
 #define FWD_BURST 32
 _Static_assert(FWD_BURST <= 32, "held frames fit");
+_Static_assert(NVSP_PAIR_QUEUES == NVSP_MAX_CHANNELS && NVSP_PAIR_QUEUES == 64,
+	       "one draining bit and one clock per vNIC queue");
+
+/* Queue q refused frames ('took' of them it did accept). Returns true when
+ * it is stuck and the rest is to be dropped. The clock is read only here,
+ * on a refusal. A vNIC has at most 64 queues; anything else shares state. */
+static bool stuck(struct nvsp_pair_held *h, uint16_t queue, uint16_t took)
+{
+	unsigned int q = queue % NVSP_PAIR_QUEUES;
+	uint64_t bit = 1ull << q, now;
+
+	if (h->draining & bit)
+		return true;
+	now = rte_get_tsc_cycles();
+	if (took != 0 || h->refused_since[q] == 0) {
+		h->refused_since[q] = now;
+		return false;
+	}
+	if (now - h->refused_since[q] < rte_get_tsc_hz() / 1000u * NVSP_PAIR_STUCK_MS)
+		return false;
+	h->draining |= bit;
+	return true;
+}
 
 /* Hand the held frames to 'dst', runs of one queue per burst. Returns
  * true when none are left. */
 static bool push(struct hvn_port *dst, struct nvsp_pair_held *h, struct nvsp_pair_stats *st)
 {
 	while (h->first < h->n) {
-		uint16_t i = h->first, j = i + 1, sent;
+		uint16_t i = h->first, j = i + 1, sent, q = h->queues[i];
 
-		while (j < h->n && h->queues[j] == h->queues[i])
+		while (j < h->n && h->queues[j] == q)
 			j++;
-		sent = dst->ops->tx_burst(dst->priv, h->queues[i], h->pkts + i, (uint16_t)(j - i));
+		sent = dst->ops->tx_burst(dst->priv, q, h->pkts + i, (uint16_t)(j - i));
 		st->fwd += sent;
 		h->first = (uint16_t)(i + sent);
-		if (sent < j - i) {
-			st->retries++;
-			return false;
+		if (hvn_likely(sent == j - i)) {
+			if (hvn_unlikely(h->refused_since[q % NVSP_PAIR_QUEUES] != 0)) {
+				h->refused_since[q % NVSP_PAIR_QUEUES] = 0;
+				h->draining &= ~(1ull << (q % NVSP_PAIR_QUEUES));
+			}
+			continue;
 		}
+		st->retries++;
+		if (!stuck(h, q, sent))
+			return false;
+		rte_pktmbuf_free_bulk(h->pkts + h->first, (unsigned int)(j - h->first));
+		st->stuck += (uint64_t)(j - h->first);
+		h->first = j;
 	}
 	h->n = h->first = 0;
 	return true;
@@ -64,6 +97,7 @@ static unsigned int move(struct hvn_port *src, struct hvn_port *dst, struct nvsp
 		else
 			for (i = 0; i < n; i++)
 				h->queues[i] = 0;
+
 		h->n = n;
 		h->first = 0;
 		if (!push(dst, h, st))
@@ -290,6 +324,28 @@ static void held_free(struct nvsp_pair_held *h)
 	memset(h, 0, sizeof(*h));
 }
 
+int nvsp_pairing_stats(const struct nvsp_pairing *pg, const struct hvn_port *port,
+		       struct nvsp_pair_stats *out, struct nvsp_pair_stats *in)
+{
+	unsigned int i;
+
+	for (i = 0; i < NVSP_PAIR_MAX; i++) {
+		const struct nvsp_pair *p = &pg->pairs[i];
+
+		if (p->a == port) {
+			*out = p->a_to_b;
+			*in = p->b_to_a;
+			return 0;
+		}
+		if (p->b == port) {
+			*out = p->b_to_a;
+			*in = p->a_to_b;
+			return 0;
+		}
+	}
+	return -ENOENT;
+}
+
 void nvsp_pairing_leave(struct nvsp_pairing *pg, struct hvn_port *port)
 {
 	unsigned int i;
@@ -302,8 +358,14 @@ void nvsp_pairing_leave(struct nvsp_pairing *pg, struct hvn_port *port)
 		pair_hide(pg, i);
 		held_free(&p->held_ab);
 		held_free(&p->held_ba);
-		if (p->a == port)
+		if (p->a == port) {
+			struct nvsp_pair_stats t = p->a_to_b;
+
+			/* The partner becomes 'a': its counters go with it. */
 			p->a = p->b;
+			p->a_to_b = p->b_to_a;
+			p->b_to_a = t;
+		}
 		p->b = NULL;
 		if (p->a != NULL)
 			hvn_store_release(&pg->fwd.pairs[i], p);

@@ -18,15 +18,28 @@ struct nvsp_pair_stats {
 	uint64_t fwd;       /* frames a port took */
 	uint64_t dropped;   /* frames with no peer to go to */
 	uint64_t retries;   /* times the destination was full: the source waits */
+	uint64_t stuck;     /* frames dropped for a queue that took none for NVSP_PAIR_STUCK_MS */
 };
+
+/* A destination queue that takes nothing for this long is stuck, not
+ * slow: a descheduled guest is back within a scheduler period (a few ms),
+ * but two guests whose receive completions queue behind their own held
+ * sends, or a guest that stops reading, never are. From then on what the
+ * queue refuses is dropped (counted in 'stuck') so the source is read
+ * again, until the queue takes a whole burst. */
+#define NVSP_PAIR_STUCK_MS 50u
+#define NVSP_PAIR_QUEUES   64u   /* destination queues tracked one by one */
 
 /* Frames the destination did not take yet. The pair holds them and reads
  * nothing more from the source until they are gone: backpressure reaches
- * the sending guest through its ring instead of a drop. */
+ * the sending guest through its ring instead of a drop, unless the
+ * destination queue is stuck. */
 struct nvsp_pair_held {
 	uint16_t n, first;
 	uint16_t queues[32];
 	struct rte_mbuf *pkts[32];
+	uint64_t draining;                       /* bit per stuck queue */
+	uint64_t refused_since[NVSP_PAIR_QUEUES]; /* TSC of the first refusal; 0: took */
 };
 
 struct nvsp_pair {
@@ -90,6 +103,11 @@ int nvsp_pairing_join(struct nvsp_pairing *pg, struct hvn_port *port);
 /* Take 'port' out (its vNIC is going): frames held for either side are
  * freed, and its partner stays, alone, until the port is gone. */
 void nvsp_pairing_leave(struct nvsp_pairing *pg, struct hvn_port *port);
+
+/* What the pair moved from 'port' (out) and to it (in), read while the
+ * lcore runs. -ENOENT when the port is in no pair. */
+int nvsp_pairing_stats(const struct nvsp_pairing *pg, const struct hvn_port *port,
+		       struct nvsp_pair_stats *out, struct nvsp_pair_stats *in);
 
 /* The lcore body (rte_lcore_function_t): polls every pair until stop,
  * reporting a quiescent state after each round, and sleeps when idle if

@@ -36,4 +36,21 @@ elif [ "$clean" -ne 2 ]; then
 	echo "FAIL: the host counted malformed packets or protocol errors ($*)"
 	exit 1
 fi
+# Lossy: what each guest missed is exactly what the host dropped on the
+# way to it, for a stuck queue or a full receive buffer.
+case " $* " in *" --lossy "*)
+	for g in a b; do
+		lost=$(sed -n 's/^'$g': \([0-9]*\) frames lost.*/\1/p' "$dir/$g.log")
+		stuck=$(sed -n 's/^netvsp: '$g': pair .*stuck queue [0-9]* from it, \([0-9]*\) to it.*/\1/p' \
+			"$dir/host.log")
+		nobuf=$(sed -n 's/^netvsp: '$g': nvsp.* nobuf \([0-9]*\) .*/\1/p' "$dir/host.log")
+		if [ -z "$lost" ] || [ -z "$stuck" ] || [ -z "$nobuf" ] ||
+			[ "$lost" -ne $((stuck + nobuf)) ]; then
+			echo "FAIL: guest $g lost ${lost:-?} frames, the host counted ${stuck:-?} dropped" \
+				"for a stuck queue and ${nobuf:-?} for no buffer on the way to it ($*)"
+			exit 1
+		fi
+		echo "$g: lost $lost = $stuck dropped for a stuck queue + $nobuf for no buffer"
+	done
+esac
 echo "ok: both ways, $*"
