@@ -339,7 +339,13 @@ static void nvsp_poll(struct nvsp_chan *c)
 		c->st.bad_msgs += c->in->stats.oversize - c->oversize_seen;
 		c->oversize_seen = c->in->stats.oversize;
 	}
+	if (n > 0)
+		nvsp_prefetch_packet(c, &pkts[0]);
 	for (i = 0; i < n; i++) {
+		/* The guest wrote the frames on another CPU: start pulling the
+		 * next one's send-buffer section over while this one is parsed. */
+		if (i + 1 < n)
+			nvsp_prefetch_packet(c, &pkts[i + 1]);
 		if (NVSP_STASH - c->st_count < NVSP_STASH_ROOM ||
 		    nvsp_handle_packet(c, &pkts[i]) == -EAGAIN) {
 			vmbus_ring_read_unread(c->in, &pkts[i]);

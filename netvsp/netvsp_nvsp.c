@@ -6,6 +6,8 @@
 #include <errno.h>
 #include <string.h>
 
+#include <rte_prefetch.h>
+
 #include "netvsp/netvsp_priv.h"
 
 static const uint32_t nvsp_versions[] = {
@@ -154,6 +156,27 @@ static void on_send_buf(struct nvsp_chan *c, const struct vmbus_pkt *p, const st
 	r.u.send_buf_complete.status = NVSP_STAT_SUCCESS;
 	r.u.send_buf_complete.section_size = NVSP_SECTION_SIZE;
 	complete_msg(c, p, &r);
+}
+
+void nvsp_prefetch_packet(const struct nvsp_chan *c, const struct vmbus_pkt *p)
+{
+	const struct netvsp_nic *nic = c->nic;
+	struct nvsp_msg in;
+	const uint8_t *sec;
+	uint32_t idx, size, o;
+
+	if (vmbus_pkt_payload_len(p) < NVSP_MSG_MIN(rndis_pkt))
+		return;
+	memcpy(&in, vmbus_pkt_payload(p), NVSP_MSG_MIN(rndis_pkt));
+	idx = in.u.rndis_pkt.send_buf_section_index;
+	size = in.u.rndis_pkt.send_buf_section_size;
+	/* The same bounds as build_stream: the guest picks idx and size. */
+	if (in.type != NVSP_MSG1_SEND_RNDIS_PKT || !nic->sbuf_mapped ||
+	    idx >= nic->sbuf_sections || size > NVSP_SECTION_SIZE)
+		return;
+	sec = nic->sbuf.ptr + (size_t)idx * NVSP_SECTION_SIZE;
+	for (o = 0; o < size; o += 64u)
+		rte_prefetch0(sec + o);
 }
 
 /* The section and the GPA ranges of a SEND_RNDIS_PKT, as one stream. */

@@ -159,6 +159,9 @@ enum { NVSP_CTRL_OFFER_SUBCHANNELS = 1, NVSP_CTRL_FAULT = 2 };
  * to the stash, or -EAGAIN when the reply ring is full (the packet stays
  * unread). */
 int nvsp_handle_packet(struct nvsp_chan *c, const struct vmbus_pkt *p);
+/* Prefetch the send-buffer section a guest packet names (if it is a
+ * well-formed SEND_RNDIS_PKT), before nvsp_handle_packet copies it. */
+void nvsp_prefetch_packet(const struct nvsp_chan *c, const struct vmbus_pkt *p);
 /* Write a completion or inband message to the guest (not committed). */
 int nvsp_send(struct nvsp_chan *c, uint16_t type, uint64_t trans_id,
 	      const void *msg, uint32_t len);

@@ -37,7 +37,7 @@ static int worker_main(void *arg)
 			 * the switch and waits for a quiescent round before it
 			 * changes the lcore and publishes it again. */
 			if (dp && hvn_load_relaxed(&d->dp_lcore[i]) == id)
-				n += vsw_dp_poll(dp);
+				n += vsw_dp_poll_at(dp, t0);
 		}
 		rte_rcu_qsbr_quiescent(d->qs, id);
 		/* Busy and idle time, as OVS's pmd-stats-show gives them: what

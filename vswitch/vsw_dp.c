@@ -70,6 +70,8 @@ struct vsw_dp {
 	struct rte_rcu_qsbr *qs;
 	uint64_t tsc_per_s;
 	uint64_t sweep_tsc;          /* when aging last swept a slice */
+	uint64_t sec_tsc;            /* TSC at the start of second now_s */
+	uint32_t now_s;              /* the switch's clock, seconds of TSC */
 	uint32_t nports;             /* highest used index + 1 */
 	struct dp_mirrors *mirrors;  /* NULL: none */
 	struct vsw_ext_chain *ext;   /* NULL: none */
@@ -600,7 +602,7 @@ static void tx_enqueue(struct vsw_dp *dp, struct dp_port *d, struct rte_mbuf *m,
 {
 	m->vlan_tci = (uint16_t)(vlan | pcp << 13);
 	if (d->tx_n == DP_TXQ)
-		tx_flush(dp, d, (uint32_t)(rte_get_tsc_cycles() / dp->tsc_per_s));
+		tx_flush(dp, d, dp->now_s);
 	d->tx[d->tx_n++] = m;
 }
 
@@ -1017,11 +1019,25 @@ static bool tb_ok(struct vsw_dp *dp, struct dp_port *p, const struct vsw_port_cf
 	return true;
 }
 
+/* Seconds of TSC without a division per round. */
+static uint32_t clock_s(struct vsw_dp *dp, uint64_t tsc)
+{
+	if (hvn_unlikely(tsc - dp->sec_tsc >= dp->tsc_per_s)) {
+		dp->now_s = (uint32_t)(tsc / dp->tsc_per_s);
+		dp->sec_tsc = (uint64_t)dp->now_s * dp->tsc_per_s;
+	}
+	return dp->now_s;
+}
+
 unsigned int vsw_dp_poll(struct vsw_dp *dp)
 {
+	return vsw_dp_poll_at(dp, rte_get_tsc_cycles());
+}
+
+unsigned int vsw_dp_poll_at(struct vsw_dp *dp, uint64_t tsc)
+{
 	struct rte_mbuf *pkts[DP_BURST];
-	uint64_t tsc = rte_get_tsc_cycles();
-	struct dp_round r = { dp, (uint32_t)(tsc / dp->tsc_per_s) };
+	struct dp_round r = { dp, clock_s(dp, tsc) };
 	uint32_t n = hvn_load_acquire(&dp->nports);
 	const struct dp_mirrors *mir = hvn_load_acquire(&dp->mirrors);
 	uint64_t outputs = mir ? mir->outputs : 0;

@@ -158,6 +158,9 @@ int vsw_dp_port_capture(struct vsw_dp *dp, int idx, struct vsw_dp_capture *cap);
 /* One round over every port's queues: receive a burst, classify, learn,
  * forward. Returns frames received. The polling lcore only. */
 unsigned int vsw_dp_poll(struct vsw_dp *dp);
+/* The same with the TSC the caller read for the round (a worker reads it
+ * once for its busy/idle accounting; reading it costs here). */
+unsigned int vsw_dp_poll_at(struct vsw_dp *dp, uint64_t tsc);
 
 /* Counters, read without stopping the lcore. */
 int vsw_dp_port_stats(const struct vsw_dp *dp, int idx, struct vsw_port_stats *out);
