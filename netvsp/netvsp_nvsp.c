@@ -158,23 +158,29 @@ static void on_send_buf(struct nvsp_chan *c, const struct vmbus_pkt *p, const st
 	complete_msg(c, p, &r);
 }
 
+/* The send-buffer section a guest names, or NULL when it names none that
+ * is mapped: the guest picks idx and size. */
+static const uint8_t *sbuf_section(const struct netvsp_nic *nic, uint32_t idx, uint32_t size)
+{
+	if (!nic->sbuf_mapped || hvn_load_relaxed(&nic->sbuf_revoked) ||
+	    idx >= nic->sbuf_sections || size > NVSP_SECTION_SIZE || size == 0)
+		return NULL;
+	return nic->sbuf.ptr + (size_t)idx * NVSP_SECTION_SIZE;
+}
+
 void nvsp_prefetch_packet(const struct nvsp_chan *c, const struct vmbus_pkt *p)
 {
-	const struct netvsp_nic *nic = c->nic;
-	struct nvsp_msg in;
 	const uint8_t *sec;
-	uint32_t idx, size, o;
+	struct nvsp_msg in;
+	uint32_t size, o;
 
 	if (vmbus_pkt_payload_len(p) < NVSP_MSG_MIN(rndis_pkt))
 		return;
 	memcpy(&in, vmbus_pkt_payload(p), NVSP_MSG_MIN(rndis_pkt));
-	idx = in.u.rndis_pkt.send_buf_section_index;
 	size = in.u.rndis_pkt.send_buf_section_size;
-	/* The same bounds as build_stream: the guest picks idx and size. */
-	if (in.type != NVSP_MSG1_SEND_RNDIS_PKT || !nic->sbuf_mapped ||
-	    idx >= nic->sbuf_sections || size > NVSP_SECTION_SIZE)
+	if (in.type != NVSP_MSG1_SEND_RNDIS_PKT ||
+	    (sec = sbuf_section(c->nic, in.u.rndis_pkt.send_buf_section_index, size)) == NULL)
 		return;
-	sec = nic->sbuf.ptr + (size_t)idx * NVSP_SECTION_SIZE;
 	for (o = 0; o < size; o += 64u)
 		rte_prefetch0(sec + o);
 }
@@ -190,11 +196,11 @@ static int build_stream(struct nvsp_chan *c, const struct vmbus_pkt *p,
 	s->len = 0;
 	if (idx != NVSP_INVALID_SECTION) {
 		uint32_t size = in->u.rndis_pkt.send_buf_section_size;
+		const uint8_t *sec = sbuf_section(nic, idx, size);
 
-		if (!nic->sbuf_mapped || hvn_load_relaxed(&nic->sbuf_revoked) ||
-		    idx >= nic->sbuf_sections || size > NVSP_SECTION_SIZE || size == 0)
+		if (sec == NULL)
 			return -EINVAL;
-		nvsp_stream_add(s, nic->sbuf.ptr + (size_t)idx * NVSP_SECTION_SIZE, size);
+		nvsp_stream_add(s, sec, size);
 	}
 	if (p->desc.type == VMBUS_PKT_DATA_GPA_DIRECT) {
 		const struct vmbus_mem *mem = vmbus_channel_mem(c->ch);
