@@ -8,6 +8,7 @@
  *   bench_synthetic [EAL args --] --mode tx|rx --socket PATH --size N
  *       --seconds S [--queues N] [--warmup S] [--name NAME]
  *       [--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield] [--rx-copy]
+ *       [--tx-zero-copy]
  *
  * --size is the frame as handed to the NIC (60..MTU+14 bytes, no FCS).
  * The buffer sizes default to the netVSC port's: rings 2 MiB and a
@@ -31,11 +32,16 @@
  * elapsed time recorded), then sends STOP frames; A stops at the first
  * STOP or after --seconds (its safety limit).
  *
- * A sends without allocating: each queue owns one burst of prebuilt
- * mbufs with a reference count far above one, so a send (which copies
- * the frame into the send buffer and frees the mbuf) only decrements it;
- * the count is topped up now and then. Only the sequence number is
- * written per frame. B receives into mbufs from its pool (the port copies
+ * A copies frames into the send buffer: each queue owns one burst of
+ * prebuilt mbufs with a reference count far above one, so a send (which
+ * copies the frame and frees the mbuf) only decrements it; the count is
+ * topped up now and then, and only the sequence number is written per
+ * frame. With --tx-zero-copy, frames of 512 bytes and more go from mbufs
+ * in partition memory without a copy (the port's tx_pool_size: the host
+ * reads them where they are, as DPDK's netvsc PMD sends them), one mbuf
+ * allocated per frame as testpmd's txonly does; every mbuf of that pool
+ * holds the frame from the start, so only the first line (flow and
+ * sequence) is written per frame. B receives into mbufs from its pool (the port copies
  * each frame out of the receive buffer, as any receive does) and checks
  * every frame: length, magic, flow and sequence.
  *
@@ -106,6 +112,7 @@ struct opts {
 	uint32_t ring_bytes, rbuf_bytes, sbuf_bytes;
 	bool yield;
 	bool rx_copy;
+	bool tx_zero_copy;
 };
 
 struct flow_rx {
@@ -121,6 +128,9 @@ struct bench {
 	uint16_t nq;
 	/* tx */
 	struct rte_mbuf *txm[MAX_QUEUES][BURST];
+	struct rte_mempool *txmp;     /* zero-copy: the port's; else NULL */
+	uint16_t tx_have[MAX_QUEUES];  /* zero-copy: txm[q][0..have) not sent yet */
+	uint64_t tx_nombuf;
 	uint64_t tx_seq[MAX_QUEUES];
 	uint64_t tx_full;             /* bursts the port took only part of */
 	/* rx */
@@ -199,11 +209,51 @@ static void send_ctrl(struct bench *b, enum kind kind)
 
 /* ---- Sender ---- */
 
+/* Every mbuf of the zero-copy pool holds the frame from the start. */
+static void tx_template(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
+{
+	const struct bench *b = opaque;
+	struct rte_mbuf *m = obj;
+
+	(void)mp;
+	(void)idx;
+	build_frame(b, (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM, b->o.size, 0, K_DATA);
+}
+
+/* Zero-copy: top queue q's burst up with fresh mbufs, stamped with the
+ * flow (the UDP source port and the payload's flow, on the first line). */
+static void tx_refill(struct bench *b, uint16_t q)
+{
+	struct rte_mbuf **m = b->txm[q];
+	unsigned int have = b->tx_have[q], i;
+
+	if (have == BURST)
+		return;
+	if (rte_pktmbuf_alloc_bulk(b->txmp, m + have, BURST - have) != 0) {
+		b->tx_nombuf++;
+		return;
+	}
+	for (i = have; i < BURST; i++) {
+		struct rte_udp_hdr *uh = rte_pktmbuf_mtod_offset(m[i], struct rte_udp_hdr *,
+								 HDR_BYTES - sizeof(*uh));
+
+		m[i]->data_len = (uint16_t)b->o.size;
+		m[i]->pkt_len = b->o.size;
+		uh->src_port = rte_cpu_to_be_16((uint16_t)(UDP_PORT_BASE + q));
+		payload_of(m[i])->flow = q;
+	}
+	b->tx_have[q] = BURST;
+}
+
 static int tx_prepare(struct bench *b)
 {
 	uint16_t q;
 	unsigned int i;
 
+	if (b->txmp != NULL) {
+		rte_mempool_obj_iter(b->txmp, tx_template, b);
+		return 0;
+	}
 	for (q = 0; q < b->nq; q++) {
 		if (rte_pktmbuf_alloc_bulk(b->mp, b->txm[q], BURST) != 0) {
 			fprintf(stderr, "%s: no mbufs for the prebuilt frames (give EAL more "
@@ -271,6 +321,14 @@ static int run_tx(struct bench *b)
 			uint64_t seq = b->tx_seq[q];
 			uint16_t took;
 
+			if (b->txmp != NULL) {
+				tx_refill(b, q);
+				if (b->tx_have[q] < BURST) {
+					/* The pool is out: completions bring mbufs back. */
+					tx_poll_rx(b);
+					continue;
+				}
+			}
 			for (i = 0; i < BURST; i++)
 				payload_of(m[i])->seq = seq + i;
 			took = netvsc_port_tx_burst(b->port, q, m, BURST);
@@ -280,10 +338,15 @@ static int run_tx(struct bench *b)
 				b->tx_full++;
 			if (took == 0 && b->o.yield)
 				sched_yield();
-			/* The port freed what it took: one reference each. */
-			if (rte_mbuf_refcnt_read(m[0]) < REFCNT_LOW)
+			if (b->txmp != NULL) {
+				/* The rest go first next time, in order. */
+				memmove(m, m + took, (BURST - took) * sizeof(*m));
+				b->tx_have[q] = (uint16_t)(BURST - took);
+			} else if (rte_mbuf_refcnt_read(m[0]) < REFCNT_LOW) {
+				/* The port freed what it took: one reference each. */
 				for (i = 0; i < BURST; i++)
 					rte_mbuf_refcnt_set(m[i], REFCNT_TOP);
+			}
 		}
 		if (++loops % RX_EVERY == 0) {
 			if (tx_poll_rx(b) & 1u << K_STOP)
@@ -294,15 +357,21 @@ static int run_tx(struct bench *b)
 	}
 	printf("{\"mode\":\"tx\",\"final\":true,\"name\":\"%s\",\"frame_bytes\":%u,"
 	       "\"queues\":%u,\"sent\":%" PRIu64 ",\"tx_full_bursts\":%" PRIu64 ","
+	       "\"zero_copy\":%s,\"tx_nombuf\":%" PRIu64 ","
 	       "\"seconds\":%.3f,\"stopped_by\":\"%s\",\"preempted\":%ld,\"rss_kib\":%ld}\n",
-	       b->o.name, b->o.size, b->nq, sent, b->tx_full, now_s() - t_start, stop,
-	       preempted(), hvn_proc_status_kib("VmHWM"));
+	       b->o.name, b->o.size, b->nq, sent, b->tx_full, b->txmp != NULL ? "true" : "false",
+	       b->tx_nombuf, now_s() - t_start, stop, preempted(), hvn_proc_status_kib("VmHWM"));
 	fflush(stdout);
-	for (q = 0; q < b->nq; q++)
+	for (q = 0; q < b->nq; q++) {
+		if (b->txmp != NULL) {
+			rte_pktmbuf_free_bulk(b->txm[q], b->tx_have[q]);
+			continue;
+		}
 		for (i = 0; i < BURST; i++) {
 			rte_mbuf_refcnt_set(b->txm[q][i], 1);
 			rte_pktmbuf_free(b->txm[q][i]);
 		}
+	}
 	return 0;
 }
 
@@ -446,6 +515,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "sbuf-bytes", required_argument, NULL, 'S' },
 		{ "yield", no_argument, NULL, 'Y' },
 		{ "rx-copy", no_argument, NULL, 'C' },
+		{ "tx-zero-copy", no_argument, NULL, 'T' },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *mode = NULL;
@@ -469,6 +539,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'S': o->sbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'Y': o->yield = true; break;
 		case 'C': o->rx_copy = true; break;
+		case 'T': o->tx_zero_copy = true; break;
 		default:
 			return -EINVAL;
 		}
@@ -532,7 +603,7 @@ int main(int argc, char **argv)
 	if (parse(argc, argv, &b->o) < 0) {
 		fprintf(stderr, "usage: bench_synthetic [EAL args --] --mode tx|rx --socket PATH "
 			"--size N --seconds S [--queues N] [--warmup S] [--name NAME] "
-			"[--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield] [--rx-copy]\n");
+			"[--ring-bytes N] [--rbuf-bytes N] [--sbuf-bytes N] [--yield] [--rx-copy] [--tx-zero-copy]\n");
 		return 2;
 	}
 	/* The receiver's mbufs: a few bursts in flight at a time, but the
@@ -555,6 +626,10 @@ int main(int argc, char **argv)
 	conf.sbuf_bytes = b->o.sbuf_bytes;
 	conf.timeout_ms = 10000;
 	conf.rx_zero_copy = !b->o.rx_copy;
+	/* Zero-copy transmit: what the slots of every queue can have out,
+	 * the pool's per-lcore cache and the bursts being filled. */
+	if (b->o.tx && b->o.tx_zero_copy && b->o.size >= 512)
+		conf.tx_pool_size = (uint32_t)b->o.queues * 1280u + 1024u;
 	rc = netvsc_port_open(&conf, &b->port);
 	if (rc < 0) {
 		fprintf(stderr, "%s: bringing the synthetic NIC up failed: %s (is hvnet-netvsp "
@@ -573,6 +648,7 @@ int main(int argc, char **argv)
 	 * on (hvnet-netvsc-guest relies on it too). */
 	memcpy(b->peer_mac, b->info.mac, 6);
 	b->peer_mac[5] = (uint8_t)(b->info.mac[5] & 1u ? b->info.mac[5] + 1 : b->info.mac[5] - 1);
+	b->txmp = netvsc_port_tx_pool(b->port);
 	fprintf(stderr, "%s: NIC up: NVSP %#x, %u queue(s), %u send sections of %u, "
 		"%u receive sub-allocations of %u\n", b->o.name, b->info.nvsp_version, b->nq,
 		b->info.nsections, b->info.section_size, b->info.num_sub_allocs,

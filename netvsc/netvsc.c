@@ -602,6 +602,7 @@ void netvsc_stats_sum(const struct netvsc *n, struct netvsc_stats *out)
 		out->tx_completions += hvn_load_relaxed(&s->tx_completions);
 		out->tx_busy += hvn_load_relaxed(&s->tx_busy);
 		out->tx_direct += hvn_load_relaxed(&s->tx_direct);
+		out->tx_zero_copy += hvn_load_relaxed(&s->tx_zero_copy);
 		out->tx_refused += hvn_load_relaxed(&s->tx_refused);
 		out->rx_packets += hvn_load_relaxed(&s->rx_packets);
 		out->rx_bytes += hvn_load_relaxed(&s->rx_bytes);

@@ -52,6 +52,10 @@ struct netvsc_ops {
 	 * timeout_ms for the offer. NULL: the NIC stays single-queue. */
 	int (*open_subchannel)(void *ctx, uint16_t index, struct vmbus_client_channel *ch,
 			       int timeout_ms);
+	/* The host completed the netvsc_tx_direct() frame 'cookie' of queue
+	 * 'queue' (on that queue's poller): its memory is the caller's
+	 * again. NULL: no zero-copy transmit. */
+	void (*tx_done)(void *ctx, uint16_t queue, uint32_t cookie);
 };
 
 /* Per queue, written by its poller only. */
@@ -60,6 +64,7 @@ struct netvsc_stats {
 	uint64_t tx_completions;           /* SEND_RNDIS_PKT completed by the host */
 	uint64_t tx_busy;                  /* no section or ring room: try later */
 	uint64_t tx_direct;                /* frames sent GPA-direct */
+	uint64_t tx_zero_copy;             /* of them, from the caller's memory */
 	uint64_t tx_refused;               /* completed with a failure status */
 	uint64_t rx_packets, rx_bytes;     /* frames handed to the caller */
 	uint64_t rx_batches;               /* transfer-page packets */
@@ -226,6 +231,30 @@ void netvsc_tx_commit(struct netvsc_queue *q);
 /* Send the batch being filled and publish what was written (one commit,
  * at most one signal). Returns 0 or -HVN_EAGAIN (retried later). */
 int netvsc_tx_flush(struct netvsc_queue *q);
+/* Zero-copy transmit of a frame that is already in partition memory, as
+ * DPDK's netvsc PMD sends frames of its tx_copybreak (512 bytes) and more
+ * (hn_rxtx.c hn_xmit_sg): one GPA-direct packet whose first range is the
+ * RNDIS header, written here at 'hdr' (guest-physical hdr_gpa,
+ * NETVSC_TX_HDR_BYTES that do not cross a page), and whose other ranges
+ * are the frame's segments, in order. The frame and 'hdr' stay the
+ * caller's to keep unchanged until ops->tx_done() gives 'cookie' back.
+ * Frames leave in the order they were queued (an open copy-mode batch
+ * goes first). Returns 0, -HVN_EAGAIN (no ring room: receive, retry),
+ * -HVN_EMSGSIZE (too large, or more than NETVSC_TX_MAX_PFNS pages: copy
+ * it instead) or -HVN_EINVAL (no ops->tx_done, no segment). */
+#define NETVSC_TX_HDR_BYTES 128u
+#define NETVSC_TX_MAX_PFNS  40u
+struct netvsc_tx_seg {
+	uint64_t gpa;
+	uint32_t len;
+};
+int netvsc_tx_direct(struct netvsc_queue *q, uint8_t *hdr, uint64_t hdr_gpa,
+		     const struct netvsc_tx_seg *seg, uint32_t nseg,
+		     const struct rndis_pkt_info *ppi, uint32_t cookie);
+/* Read the host's completions (and queue frames for the next rx burst):
+ * for a caller whose zero-copy frames hold every slot it has. Returns
+ * true when it read anything. */
+bool netvsc_tx_reclaim(struct netvsc_queue *q);
 /* reserve + copy + commit. */
 int netvsc_send(struct netvsc_queue *q, const void *frame, uint32_t len,
 		const struct rndis_pkt_info *ppi);

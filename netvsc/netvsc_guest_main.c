@@ -14,7 +14,12 @@
  *
  *   hvnet-netvsc-guest [EAL args --] --socket PATH [--name N] [--count N]
  *       [--size BYTES] [--timeout S] [--queues N] [--mtu N] [--vlan ID]
- *       [--csum] [--lso MSS]
+ *       [--csum] [--lso MSS] [--tx-zero-copy]
+ *
+ * --tx-zero-copy builds the frames in mbufs of the port's zero-copy pool
+ * (partition memory), so those of 512 bytes and more go out GPA-direct
+ * from where they are, chained segments included; it fails unless some
+ * did.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -49,6 +54,7 @@ struct opts {
 	int vlan;                   /* -1: none */
 	bool csum;
 	bool lossy;                 /* a switch may drop: count gaps, do not fail */
+	bool tx_zero_copy;
 };
 
 struct flow_rx {
@@ -62,6 +68,7 @@ struct guest {
 	struct netvsc_port *port;
 	struct netvsc_port_info info;
 	struct rte_mempool *mp;
+	struct rte_mempool *txmp;          /* --tx-zero-copy: the port's pool */
 	struct netvsc_gf gf;
 	uint16_t nq;
 	uint64_t want_rx[FLOWS];    /* per flow: frames (UDP) or bytes (LSO) */
@@ -105,7 +112,8 @@ static void complain(struct guest *g, const char *fmt, ...)
 /* 'len' bytes of g->frame into an mbuf chain from the pool. */
 static struct rte_mbuf *to_mbuf(struct guest *g, uint32_t len)
 {
-	struct rte_mbuf *head = rte_pktmbuf_alloc(g->mp), *last = head;
+	struct rte_mempool *mp = g->txmp != NULL ? g->txmp : g->mp;
+	struct rte_mbuf *head = rte_pktmbuf_alloc(mp), *last = head;
 	uint32_t off = 0;
 
 	while (last != NULL) {
@@ -118,7 +126,7 @@ static struct rte_mbuf *to_mbuf(struct guest *g, uint32_t len)
 			head->pkt_len = len;
 			return head;
 		}
-		last->next = rte_pktmbuf_alloc(g->mp);
+		last->next = rte_pktmbuf_alloc(mp);
 		last = last->next;
 		head->nb_segs++;
 	}
@@ -370,6 +378,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		{ "csum", no_argument, NULL, 'k' },
 		{ "lso", required_argument, NULL, 'l' },
 		{ "lossy", no_argument, NULL, 'L' },
+		{ "tx-zero-copy", no_argument, NULL, 'Z' },
 		{ "sbuf-bytes", required_argument, NULL, 'S' },
 		{ "rbuf-bytes", required_argument, NULL, 'R' },
 		{ NULL, 0, NULL, 0 },
@@ -396,6 +405,7 @@ static int parse(int argc, char **argv, struct opts *o)
 		case 'k': o->csum = true; break;
 		case 'l': o->mss = (uint32_t)atoi(optarg); break;
 		case 'L': o->lossy = true; break;
+		case 'Z': o->tx_zero_copy = true; break;
 		case 'S': o->sbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		case 'R': o->rbuf_bytes = (uint32_t)strtoul(optarg, NULL, 0); break;
 		default:
@@ -534,11 +544,13 @@ static int report(struct guest *g)
 	netvsc_port_link(g->port, &link);
 	host_errors = cs.bad_msgs + cs.rx_bad + cs.tx_refused + cs.ring_faults;
 	printf("%s: link %s %u Mbit/s; %llu frames out, %llu in; %llu completions, %llu batches, "
-	       "%llu GPA-direct; oerrors %llu, ierrors %llu, no mbuf %llu, host errors seen %llu\n",
+	       "%llu GPA-direct (%llu zero-copy); oerrors %llu, ierrors %llu, no mbuf %llu, "
+	       "host errors seen %llu\n",
 	       g->o.name, link.link_status ? "up" : "down", link.link_speed,
 	       (unsigned long long)st.opackets, (unsigned long long)st.ipackets,
 	       (unsigned long long)cs.tx_completions, (unsigned long long)cs.rx_batches,
-	       (unsigned long long)cs.tx_direct, (unsigned long long)st.oerrors,
+	       (unsigned long long)cs.tx_direct, (unsigned long long)cs.tx_zero_copy,
+	       (unsigned long long)st.oerrors,
 	       (unsigned long long)st.ierrors, (unsigned long long)st.rx_nombuf,
 	       (unsigned long long)host_errors);
 	for (q = 0; q < g->nq && q < RTE_ETHDEV_QUEUE_STAT_CNTRS; q++) {
@@ -549,6 +561,10 @@ static int report(struct guest *g)
 	}
 	if (host_errors != 0 || st.oerrors != 0 || st.ierrors != 0 || !link.link_status)
 		rc = 1;
+	if (g->o.tx_zero_copy && cs.tx_zero_copy == 0) {
+		fprintf(stderr, "%s: --tx-zero-copy, yet no frame went out zero-copy\n", g->o.name);
+		rc = 1;
+	}
 	if (g->o.queues > 1 && (g->nq < 2 || rxq < 2 || txq < 2)) {
 		fprintf(stderr, "%s: %u queue(s) granted, %u used to receive, %u to send: "
 			"multi-queue was not exercised\n", g->o.name, g->nq, rxq, txq);
@@ -576,7 +592,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: hvnet-netvsc-guest [EAL args --] --socket PATH [--name N] "
 			"[--count N] [--size BYTES] [--timeout S] [--queues N] [--mtu N] "
 			"[--vlan ID] [--csum] [--lso MSS] [--lossy] [--sbuf-bytes N] "
-			"[--rbuf-bytes N]\n");
+			"[--rbuf-bytes N] [--tx-zero-copy]\n");
 		return 2;
 	}
 	g->mp = rte_pktmbuf_pool_create("guest_mbufs", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
@@ -597,6 +613,9 @@ int main(int argc, char **argv)
 	conf.timeout_ms = 10000;
 	/* Every frame is checked and freed within its burst. */
 	conf.rx_zero_copy = true;
+	/* As many mbufs as the receive pool: chained LSO frames take many. */
+	if (g->o.tx_zero_copy)
+		conf.tx_pool_size = 16383;
 	rc = netvsc_port_open(&conf, &g->port);
 	if (rc < 0) {
 		fprintf(stderr, "%s: bringing the synthetic NIC up failed: %s\n", g->o.name,
@@ -605,6 +624,7 @@ int main(int argc, char **argv)
 	}
 	netvsc_port_info(g->port, &g->info);
 	g->nq = g->info.nb_queues;
+	g->txmp = netvsc_port_tx_pool(g->port);
 	if (netvsc_port_hvn(g->port)->ops->nb_queues(netvsc_port_hvn(g->port)->priv) != g->nq) {
 		fprintf(stderr, "%s: the hvn_port disagrees on the queue count\n", g->o.name);
 		return 1;

@@ -2,12 +2,14 @@
  * (see netvsc_port.h). Bring-up and close down run on the caller's
  * thread; the burst calls touch only their queue. */
 #include <errno.h>
+#include <inttypes.h>
 #include <string.h>
 #include <time.h>
 
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_pool_ops.h>
 #include <rte_memcpy.h>
 #include <rte_prefetch.h>
 
@@ -45,6 +47,30 @@ _Static_assert(ZC_PKTS > NETVSC_OWED + 1u && (ZC_PKTS & (ZC_PKTS - 1u)) == 0, "z
  * that keeps mbufs cannot stop the queue (at NETVSC_OWED it reads no more). */
 #define ZC_MAX_HELD      (NETVSC_OWED / 2u)
 #define ZC_SHINFO        4096u                /* frames out at once, per queue */
+
+/* Zero-copy transmit (conf.tx_pool_size), as DPDK's netvsc PMD does it:
+ * a frame of TX_COPYBREAK bytes or more in partition memory goes out
+ * GPA-direct from where it is (hn_var.h HN_TXCOPY_THRESHOLD); smaller
+ * ones are cheaper to batch in a send section. Each frame out holds a
+ * slot: its mbuf and its RNDIS header (NETVSC_TX_HDR_BYTES in partition
+ * memory, never across a page) until the host completes it. What a
+ * queue has out is also bounded in bytes by its slice of the send buffer,
+ * as the copy path is: with more out than the peer's receive buffer
+ * holds, a saturated pair of ports stalls and drops (netvsp/README.md,
+ * "Holding frames"). 1,024 slots cover that slice at 1 KiB frames. */
+#define TX_COPYBREAK     512u
+#define TX_SLOTS         1024u
+_Static_assert(HVN_PAGE_SIZE % NETVSC_TX_HDR_BYTES == 0, "headers do not cross a page");
+
+struct port_txq {
+	uint8_t *hdr;                          /* TX_SLOTS headers */
+	uint64_t hdr_gpa;
+	uint32_t nfree;
+	uint32_t bytes_out, bytes_max;
+	uint16_t free[TX_SLOTS];               /* slots not out */
+	struct rte_mbuf *m[TX_SLOTS];          /* NULL: not out */
+	uint32_t len[TX_SLOTS];
+};
 
 struct port_zc;
 
@@ -98,6 +124,8 @@ struct netvsc_port {
 	uint32_t *ring_gpadls;
 	struct port_queue_stats *qs;
 	struct port_zc **zc;                  /* per queue; NULL: copy every frame */
+	struct port_txq **txq;                /* per queue; NULL: copy every frame */
+	struct rte_mempool *txmp;             /* in partition memory */
 	struct rte_mempool *mp;
 	uint16_t port_id;
 	uint16_t nb_wanted;
@@ -170,10 +198,29 @@ static int op_open_subchannel(void *ctx, uint16_t index, struct vmbus_client_cha
 				(int)HVN_MAX(end - now_ms(), 1));
 }
 
+/* The host completed a zero-copy frame. The cookie is checked: a repeat
+ * or a made-up one must not free an mbuf a later frame holds. */
+static void op_tx_done(void *ctx, uint16_t queue, uint32_t cookie)
+{
+	struct netvsc_port *p = ctx;
+	struct port_txq *t;
+
+	if (p->txq == NULL || queue >= p->nic.nqueues || cookie >= TX_SLOTS)
+		return;
+	t = p->txq[queue];
+	if (t->m[cookie] == NULL)
+		return;
+	rte_pktmbuf_free(t->m[cookie]);
+	t->m[cookie] = NULL;
+	t->bytes_out -= t->len[cookie];
+	t->free[t->nfree++] = (uint16_t)cookie;
+}
+
 static const struct netvsc_ops port_ops = {
 	.wait = op_wait,
 	.signal = op_signal,
 	.open_subchannel = op_open_subchannel,
+	.tx_done = op_tx_done,
 };
 
 /* ---- hvn_port ---- */
@@ -213,6 +260,10 @@ static void port_free(struct netvsc_port *p)
 		for (uint16_t i = 0; i < p->nb_wanted; i++)
 			rte_free(p->zc[i]);
 	rte_free(p->zc);
+	if (p->txq != NULL)
+		for (uint16_t i = 0; i < p->nb_wanted; i++)
+			rte_free(p->txq[i]);
+	rte_free(p->txq);
 	rte_free(p->queues);
 	rte_free(p->chans);
 	rte_free(p->ring_gpadls);
@@ -242,6 +293,72 @@ static int give_buffers(struct netvsc_port *p, uint32_t rbuf_bytes, uint32_t sbu
 	return rc;
 }
 
+/* The zero-copy pool's element and what the pool takes in memory. */
+#define TX_ELT_BYTES (sizeof(struct rte_mbuf) + RTE_MBUF_DEFAULT_BUF_SIZE)
+
+static uint64_t tx_pool_bytes(uint32_t n)
+{
+	struct rte_mempool_objsz sz;
+
+	if (n == 0)
+		return 0;
+	rte_mempool_calc_obj_size(TX_ELT_BYTES, RTE_MEMPOOL_F_NO_IOVA_CONTIG, &sz);
+	return (uint64_t)n * sz.total_size + HVN_PAGE_SIZE;
+}
+
+/* conf.tx_pool_size mbufs in partition memory and each queue's slots.
+ * Objects may cross pages: partition memory is contiguous in GPA space
+ * (and has no IOVA). */
+static int tx_pool_create(struct netvsc_port *p, uint32_t n)
+{
+	struct rte_pktmbuf_pool_private priv = {
+		.mbuf_data_room_size = RTE_MBUF_DEFAULT_BUF_SIZE,
+	};
+	char name[RTE_MEMPOOL_NAMESIZE];
+	uint64_t bytes = tx_pool_bytes(n), gpa;
+	void *mem;
+	int rc;
+
+	p->txq = rte_zmalloc("netvsc_txq", p->nb_wanted * sizeof(*p->txq), 0);
+	if (p->txq == NULL)
+		return -ENOMEM;
+	for (uint16_t i = 0; i < p->nic.nqueues; i++) {
+		struct port_txq *t = rte_zmalloc("netvsc_txq", sizeof(*t), RTE_CACHE_LINE_SIZE);
+
+		if (t == NULL)
+			return -ENOMEM;
+		p->txq[i] = t;
+		t->hdr = vmbus_ppart_alloc(&p->part, (uint64_t)TX_SLOTS * NETVSC_TX_HDR_BYTES,
+					   &t->hdr_gpa);
+		if (t->hdr == NULL)
+			return -ENOMEM;
+		for (uint32_t k = 0; k < TX_SLOTS; k++)
+			t->free[k] = (uint16_t)(TX_SLOTS - 1u - k);
+		t->nfree = TX_SLOTS;
+		t->bytes_max = p->queues[i].sec_count * p->nic.section_size;
+	}
+	mem = vmbus_ppart_alloc(&p->part, bytes, &gpa);
+	snprintf(name, sizeof(name), "nvtx_%" PRIxPTR, (uintptr_t)p);
+	p->txmp = mem == NULL ? NULL :
+		  rte_mempool_create_empty(name, n, TX_ELT_BYTES,
+					   HVN_MIN(RTE_MEMPOOL_CACHE_MAX_SIZE, n / 8u),
+					   sizeof(priv), SOCKET_ID_ANY,
+					   RTE_MEMPOOL_F_NO_IOVA_CONTIG);
+	if (p->txmp == NULL)
+		return -ENOMEM;
+	rc = rte_mempool_set_ops_byname(p->txmp, rte_mbuf_best_mempool_ops(), NULL);
+	if (rc < 0)
+		return rc;
+	rte_pktmbuf_pool_init(p->txmp, &priv);
+	rc = rte_mempool_populate_iova(p->txmp, mem, RTE_BAD_IOVA, bytes, NULL, NULL);
+	if (rc < 0)
+		return rc;
+	if ((uint32_t)rc < n)
+		return -ENOMEM;
+	rte_mempool_obj_iter(p->txmp, rte_pktmbuf_init, NULL);
+	return 0;
+}
+
 static int bring_up(struct netvsc_port *p, const struct netvsc_port_conf *conf,
 		    uint32_t rbuf_bytes, uint32_t sbuf_bytes, int timeout_ms)
 {
@@ -255,6 +372,9 @@ static int bring_up(struct netvsc_port *p, const struct netvsc_port_conf *conf,
 	 * room for the event page and alignment. */
 	mem = (2ull << 20) + (uint64_t)p->nb_wanted * (2ull * p->ring_bytes + SCRATCH_BYTES) +
 	      rbuf_bytes + sbuf_bytes;
+	if (conf->tx_pool_size != 0)
+		mem += tx_pool_bytes(conf->tx_pool_size) +
+		       (uint64_t)p->nb_wanted * TX_SLOTS * NETVSC_TX_HDR_BYTES;
 	mem = (mem + (2ull << 20) - 1) & ~((2ull << 20) - 1);
 	rc = vmbus_ppart_create(&p->part, conf->socket_path,
 				conf->name != NULL ? conf->name : "netvsc", mem, false);
@@ -336,6 +456,13 @@ int netvsc_port_open(const struct netvsc_port_conf *conf, struct netvsc_port **o
 			return -ENOMEM;
 		}
 	}
+	if (conf->tx_pool_size != 0) {
+		rc = tx_pool_create(p, conf->tx_pool_size);
+		if (rc < 0) {
+			netvsc_port_close(p);
+			return rc;
+		}
+	}
 	p->hvn.ops = &hvn_ops;
 	p->hvn.priv = p;
 	snprintf(p->hvn.name, sizeof(p->hvn.name), "%s", conf->name != NULL ? conf->name : "netvsc");
@@ -373,6 +500,13 @@ void netvsc_port_close(struct netvsc_port *p)
 			(void)teardown_gpadl(p, p->nic.sbuf_gpadl, 1000);
 		}
 	}
+	/* Frames the host never completed are the port's to free, and the
+	 * pool goes before the memory it lives in. */
+	if (p->txq != NULL)
+		for (i = 0; i < p->nb_wanted; i++)
+			for (uint32_t k = 0; p->txq[i] != NULL && k < TX_SLOTS; k++)
+				rte_pktmbuf_free(p->txq[i]->m[k]);
+	rte_mempool_free(p->txmp);
 	vmbus_ppart_destroy(&p->part);
 	port_free(p);
 }
@@ -513,17 +647,62 @@ static bool mbuf_sane(const struct rte_mbuf *m)
 	return sum == len && len != 0;
 }
 
+/* Send m from where it lies in partition memory. Returns 1 when sent,
+ * 0 when it is to be copied (small, not in partition memory, too many
+ * pages), -EAGAIN when there is no slot or ring room now. */
+static int tx_zero_copy(struct netvsc_port *p, struct netvsc_queue *q, struct port_txq *t,
+			struct rte_mbuf *m, const struct rndis_pkt_info *info)
+{
+	struct netvsc_tx_seg seg[NETVSC_TX_MAX_PFNS];
+	const struct rte_mbuf *s;
+	uint32_t n = 0, slot, len = rte_pktmbuf_pkt_len(m);
+	int rc;
+
+	if (len < TX_COPYBREAK || m->nb_segs >= NETVSC_TX_MAX_PFNS)
+		return 0;
+	for (s = m; s != NULL; s = s->next) {
+		uint64_t gpa = (uint64_t)(rte_pktmbuf_mtod(s, uintptr_t) - (uintptr_t)p->part.mem);
+
+		if (gpa >= p->part.mem_size || s->data_len > p->part.mem_size - gpa)
+			return 0;
+		seg[n].gpa = gpa;
+		seg[n].len = s->data_len;
+		n++;
+	}
+	/* One frame larger than the whole budget goes out alone. */
+	if ((t->nfree == 0 || (t->bytes_out != 0 && len > t->bytes_max - t->bytes_out)) &&
+	    (netvsc_tx_reclaim(q),
+	     t->nfree == 0 || (t->bytes_out != 0 && len > t->bytes_max - t->bytes_out)))
+		return -EAGAIN;
+	slot = t->free[--t->nfree];
+	t->m[slot] = m;
+	t->len[slot] = len;
+	t->bytes_out += len;
+	rc = netvsc_tx_direct(q, t->hdr + (uint64_t)slot * NETVSC_TX_HDR_BYTES,
+			      t->hdr_gpa + (uint64_t)slot * NETVSC_TX_HDR_BYTES, seg, n, info, slot);
+	if (rc == 0)
+		return 1;
+	t->m[slot] = NULL;
+	t->bytes_out -= len;
+	t->free[t->nfree++] = (uint16_t)slot;
+	return rc == -EAGAIN ? -EAGAIN : 0;
+}
+
 uint16_t netvsc_port_tx_burst(struct netvsc_port *p, uint16_t queue, struct rte_mbuf **pkts,
 			      uint16_t n)
 {
+	struct rte_mbuf *done[PORT_BURST];
 	struct netvsc_queue *q;
 	struct port_queue_stats *qs;
+	struct port_txq *t;
+	unsigned int ndone = 0;
 	uint16_t i;
 
 	if (queue >= p->nic.nqueues)
 		return 0;
 	q = &p->queues[queue];
 	qs = &p->qs[queue];
+	t = p->txq != NULL ? p->txq[queue] : NULL;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i], *seg;
 		struct rndis_pkt_info info;
@@ -533,15 +712,31 @@ uint16_t netvsc_port_tx_burst(struct netvsc_port *p, uint16_t queue, struct rte_
 
 		if (i + 1 < n)
 			rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void *));
+		if (ndone == PORT_BURST) {
+			rte_pktmbuf_free_bulk(done, ndone);
+			ndone = 0;
+		}
 		if (!mbuf_sane(m) || netvsc_port_tx_ppi(m, &info) < 0) {
 			qs->oerrors++;
+			done[ndone++] = m;
 			continue;
+		}
+		if (t != NULL) {
+			err = tx_zero_copy(p, q, t, m, &info);
+			if (err < 0)
+				break;
+			if (err > 0) {
+				qs->opackets++;
+				qs->obytes += rte_pktmbuf_pkt_len(m);
+				continue;
+			}
 		}
 		dst = netvsc_tx_reserve(q, rte_pktmbuf_pkt_len(m), &info, &err);
 		if (dst == NULL) {
 			if (err == -EAGAIN)
 				break;
 			qs->oerrors++;
+			done[ndone++] = m;
 			continue;
 		}
 		for (seg = m; seg != NULL; seg = seg->next) {
@@ -551,14 +746,18 @@ uint16_t netvsc_port_tx_burst(struct netvsc_port *p, uint16_t queue, struct rte_
 		netvsc_tx_commit(q);
 		qs->opackets++;
 		qs->obytes += off;
+		done[ndone++] = m;
 	}
 	(void)netvsc_tx_flush(q);
-	if (i > 0)
-		rte_pktmbuf_free_bulk(pkts, i);
+	if (ndone > 0)
+		rte_pktmbuf_free_bulk(done, ndone);
 	return i;
 }
 
-/* ---- Information ---- */
+struct rte_mempool *netvsc_port_tx_pool(const struct netvsc_port *p)
+{
+	return p->txmp;
+}
 
 uint16_t netvsc_port_nb_queues(const struct netvsc_port *p)
 {

@@ -53,6 +53,15 @@ struct netvsc_port_conf {
 	 * mbuf must then be freed before netvsc_port_close(). An application
 	 * that holds many falls back to copies rather than stall the queue. */
 	bool rx_zero_copy;
+	/* Mbufs for zero-copy transmit, made in partition memory
+	 * (netvsc_port_tx_pool); 0: none. A frame of 512 bytes or more whose
+	 * segments all lie in partition memory is not copied: the host reads
+	 * it where it is (GPA-direct, as DPDK's netvsc PMD sends frames of its
+	 * tx_copybreak and more) and the port frees the mbuf once the host
+	 * completed it, on the queue's lcore. Until then the caller must not
+	 * change it. Every mbuf of the pool must be back in it before
+	 * netvsc_port_close(). */
+	uint32_t tx_pool_size;
 };
 
 /* Join the VMBus host as a process partition, bring the synthetic NIC up
@@ -63,13 +72,18 @@ void netvsc_port_close(struct netvsc_port *port);
 
 uint16_t netvsc_port_rx_burst(struct netvsc_port *port, uint16_t queue,
 			      struct rte_mbuf **pkts, uint16_t n);
-/* Returns how many of pkts[] the port took (and freed): copied into the
- * send buffer, or dropped and counted in oerrors when malformed or too
- * large. The rest stay with the caller (no room: receive, retry). */
+/* Returns how many of pkts[] the port took: copied into the send buffer
+ * and freed, sent from partition memory (freed when the host completes
+ * them: conf.tx_pool_size), or dropped, freed and counted in oerrors when
+ * malformed or too large. The rest stay with the caller (no room:
+ * receive, retry). */
 uint16_t netvsc_port_tx_burst(struct netvsc_port *port, uint16_t queue,
 			      struct rte_mbuf **pkts, uint16_t n);
 
 uint16_t netvsc_port_nb_queues(const struct netvsc_port *port);
+/* The zero-copy transmit pool (conf.tx_pool_size; mbufs of
+ * RTE_MBUF_DEFAULT_BUF_SIZE), or NULL. The port owns and frees it. */
+struct rte_mempool *netvsc_port_tx_pool(const struct netvsc_port *port);
 
 /* What bring-up negotiated. */
 struct netvsc_port_info {

@@ -13,6 +13,8 @@
  * Requests awaiting an NVSP completion: TID_CONTROL | message type. */
 #define NVC_TID_SECTION   (1ull << 32)
 #define NVC_TID_CONTROL   (2ull << 32)
+/* A netvsc_tx_direct() frame: TID_ZC | the caller's cookie. */
+#define NVC_TID_ZC        (3ull << 32)
 #define NVC_TID_KIND_MASK (~0xffffffffull)
 
 /* Ring room a transmit leaves for receive completions and control. */

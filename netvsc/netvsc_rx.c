@@ -60,13 +60,25 @@ static void on_completion(struct netvsc_queue *q, const struct vmbus_pkt *p)
 		return;
 	}
 	type = rd32(vmbus_pkt_payload(p));
-	if ((tid & NVC_TID_KIND_MASK) == NVC_TID_SECTION) {
+	if ((tid & NVC_TID_KIND_MASK) == NVC_TID_SECTION ||
+	    ((tid & NVC_TID_KIND_MASK) == NVC_TID_ZC && n->ops->tx_done != 0)) {
+		uint32_t status;
+
 		/* netvsc_send_completion: header and status at least. */
 		if (type != NVSP_MSG1_SEND_RNDIS_PKT_COMPLETE || len < NVSP_MSG_MIN(rndis_pkt_complete)) {
 			q->st.bad_msgs++;
 			return;
 		}
-		complete_sections(q, tid, rd32(vmbus_pkt_payload(p) + 4));
+		status = rd32(vmbus_pkt_payload(p) + 4);
+		if ((tid & NVC_TID_KIND_MASK) == NVC_TID_SECTION) {
+			complete_sections(q, tid, status);
+			return;
+		}
+		/* The caller checks the cookie: it knows what it has out. */
+		q->st.tx_completions++;
+		if (status != NVSP_STAT_SUCCESS)
+			q->st.tx_refused++;
+		n->ops->tx_done(n->ctx, q->idx, (uint32_t)tid);
 		return;
 	}
 	if ((tid & NVC_TID_KIND_MASK) == NVC_TID_CONTROL && q->idx == 0 && !n->got &&

@@ -37,20 +37,24 @@ elif [ "$clean" -ne 2 ]; then
 	exit 1
 fi
 # Lossy: what each guest missed is exactly what the host dropped on the
-# way to it, for a stuck queue or a full receive buffer.
+# way to it, for a stuck queue or a full receive buffer (give or take the
+# peer's last probe).
 case " $* " in *" --lossy "*)
 	for g in a b; do
 		lost=$(sed -n 's/^'$g': \([0-9]*\) frames lost.*/\1/p' "$dir/$g.log")
 		stuck=$(sed -n 's/^netvsp: '$g': pair .*stuck queue [0-9]* from it, \([0-9]*\) to it.*/\1/p' \
 			"$dir/host.log")
 		nobuf=$(sed -n 's/^netvsp: '$g': nvsp.* nobuf \([0-9]*\) .*/\1/p' "$dir/host.log")
+		# The host may also have dropped the one probe the peer sends
+		# once it saw us (not a data frame, so not in 'lost'): it goes
+		# when our buffer may already be full.
 		if [ -z "$lost" ] || [ -z "$stuck" ] || [ -z "$nobuf" ] ||
-			[ "$lost" -ne $((stuck + nobuf)) ]; then
+			[ $((stuck + nobuf - lost)) -lt 0 ] || [ $((stuck + nobuf - lost)) -gt 1 ]; then
 			echo "FAIL: guest $g lost ${lost:-?} frames, the host counted ${stuck:-?} dropped" \
 				"for a stuck queue and ${nobuf:-?} for no buffer on the way to it ($*)"
 			exit 1
 		fi
-		echo "$g: lost $lost = $stuck dropped for a stuck queue + $nobuf for no buffer"
+		echo "$g: lost $lost data frames; the host dropped $stuck for a stuck queue + $nobuf for no buffer"
 	done
 esac
 echo "ok: both ways, $*"

@@ -22,8 +22,10 @@
 #define NCH      2u
 #define RBUF_OFF (NCH * 2u * RING)
 #define SBUF_OFF (RBUF_OFF + RBUF)
+#define ZC_OFF   (SBUF_OFF + SBUF)   /* frames the guest sends zero-copy */
+#define ZC       (64u * 1024u)
 
-static uint8_t mem[SBUF_OFF + SBUF] __attribute__((aligned(4096)));
+static uint8_t mem[ZC_OFF + ZC] __attribute__((aligned(4096)));
 static uint8_t guest_scratch[NCH][8192];
 
 struct hchan {
@@ -49,7 +51,7 @@ static struct host {
 	uint32_t frames, frame_ch, frame_len;
 	struct rndis_pkt_info frame_info;
 	uint8_t frame[16384];
-	uint32_t gpa_direct;
+	uint32_t gpa_direct, gpa_ranges;
 	uint32_t subchannel_asked;
 	uint8_t rss[1200];
 	uint32_t rss_len;
@@ -311,25 +313,37 @@ static void host_packet(unsigned int c, const struct vmbus_pkt *p)
 		return;
 	case NVSP_MSG1_SEND_RNDIS_PKT:
 		if (p->desc.type == VMBUS_PKT_DATA_GPA_DIRECT) {
-			struct vmbus_gpa_range gr;
-			uint64_t pfn0, pfn;
-			uint32_t i, npfn;
+			static uint8_t msg[70000];
+			uint32_t nr, k, off = sizeof(struct vmbus_gpa_direct_hdr), len = 0;
 
+			/* Every range and page, gathered in order; GPAs are
+			 * offsets into mem here, and pages follow each other. */
 			T_EQ(m.u.rndis_pkt.send_buf_section_index, NVSP_INVALID_SECTION);
-			memcpy(&gr, p->pkt + sizeof(struct vmbus_gpa_direct_hdr), sizeof(gr));
-			npfn = (gr.byte_offset + gr.byte_count + 4095u) / 4096u;
-			T_ASSERT(sizeof(struct vmbus_gpa_direct_hdr) + 8u + 8u * npfn <= p->off);
-			memcpy(&pfn0, p->pkt + sizeof(struct vmbus_gpa_direct_hdr) + 8, 8);
-			for (i = 1; i < npfn; i++) {
-				memcpy(&pfn, p->pkt + sizeof(struct vmbus_gpa_direct_hdr) + 8 + 8 * i, 8);
-				T_EQ(pfn, pfn0 + i);
+			memcpy(&nr, p->pkt + off - 4, 4);
+			h.gpa_ranges = nr;
+			for (k = 0; k < nr; k++) {
+				struct vmbus_gpa_range gr;
+				uint64_t pfn0, pfn;
+				uint32_t i, npfn;
+
+				T_ASSERT(off + 16u <= p->off);
+				memcpy(&gr, p->pkt + off, sizeof(gr));
+				npfn = (gr.byte_offset + gr.byte_count + 4095u) / 4096u;
+				T_ASSERT(gr.byte_offset < 4096u && npfn > 0);
+				T_ASSERT(off + 8u + 8u * npfn <= p->off);
+				memcpy(&pfn0, p->pkt + off + 8, 8);
+				for (i = 1; i < npfn; i++) {
+					memcpy(&pfn, p->pkt + off + 8 + 8 * i, 8);
+					T_EQ(pfn, pfn0 + i);
+				}
+				T_ASSERT(pfn0 * 4096 + gr.byte_offset + gr.byte_count <= sizeof(mem));
+				T_ASSERT(len + gr.byte_count <= sizeof(msg));
+				memcpy(msg + len, mem + pfn0 * 4096 + gr.byte_offset, gr.byte_count);
+				len += gr.byte_count;
+				off += 8u + 8u * npfn;
 			}
-			/* GPAs are offsets into mem here; the frame sits in the
-			 * send buffer's sections. */
-			T_ASSERT(pfn0 * 4096 + gr.byte_offset >= SBUF_OFF);
-			T_ASSERT(pfn0 * 4096 + gr.byte_offset + gr.byte_count <= sizeof(mem));
 			h.gpa_direct++;
-			host_stream(c, mem + pfn0 * 4096 + gr.byte_offset, gr.byte_count);
+			host_stream(c, msg, len);
 		} else {
 			uint32_t s = m.u.rndis_pkt.send_buf_section_index;
 
@@ -404,8 +418,19 @@ static int g_open_sub(void *ctx, uint16_t index, struct vmbus_client_channel *ch
 	return 0;
 }
 
+static uint32_t tx_done_cookie[8];
+static unsigned int tx_done_n;
+
+static void g_tx_done(void *ctx, uint16_t queue, uint32_t cookie)
+{
+	(void)ctx;
+	(void)queue;
+	T_ASSERT(tx_done_n < 8);
+	tx_done_cookie[tx_done_n++] = cookie;
+}
+
 static const struct netvsc_ops ops = {
-	.wait = g_wait, .signal = g_signal, .open_subchannel = g_open_sub,
+	.wait = g_wait, .signal = g_signal, .open_subchannel = g_open_sub, .tx_done = g_tx_done,
 };
 
 /* A fresh host and NIC; returns netvsc_init's result. */
@@ -629,6 +654,88 @@ static void transmit_both_forms(void)
 		lso.lso = netvsc_ppi_lso(1448, 34, false);
 		T_EQ(netvsc_send(&queues[0], big, sizeof(big), &lso), -HVN_EMSGSIZE);
 	}
+}
+
+/* Zero-copy: the RNDIS header in a range of its own, then the frame's
+ * segments where they lie, one range each; the cookie comes back with
+ * the host's completion, and only with a well-formed one. */
+static void transmit_zero_copy(void)
+{
+	struct netvsc_tx_seg seg[2] = {
+		{ .gpa = ZC_OFF + 4096u - 100u, .len = 1000 },   /* across a page */
+		{ .gpa = ZC_OFF + 3u * 4096u + 8u, .len = 514 },
+	};
+	struct rndis_pkt_info ppi;
+	uint8_t frame[1514];
+	uint32_t i;
+
+	T_EQ(bring_up(1, NULL), 0);
+	for (i = 0; i < sizeof(frame); i++)
+		frame[i] = (uint8_t)(i * 7 + 1);
+	memcpy(mem + seg[0].gpa, frame, 1000);
+	memcpy(mem + seg[1].gpa, frame + 1000, 514);
+	memset(&ppi, 0, sizeof(ppi));
+	ppi.present = RNDIS_PKT_HAS_VLAN | RNDIS_PKT_HAS_CSUM;
+	ppi.vlan = netvsc_ppi_vlan(0x0123);
+	ppi.csum = netvsc_ppi_csum(NDIS_TXCSUM_IPV4 | NDIS_TXCSUM_UDP, 34);
+	uint64_t comps, bad;
+
+	tx_done_n = 0;
+	h.frames = 0;
+	comps = queues[0].st.tx_completions;
+	bad = queues[0].st.bad_msgs;
+	T_EQ(netvsc_tx_direct(&queues[0], mem + ZC_OFF + 128u, ZC_OFF + 128u, seg, 2, &ppi, 7), 0);
+	T_EQ(netvsc_tx_flush(&queues[0]), 0);
+	T_EQ(busy_sections(&queues[0]), 0);
+	host_step();
+	T_EQ(h.frames, 1);
+	T_EQ(h.gpa_ranges, 3);
+	T_EQ(h.frame_len, 1514);
+	T_EQ(memcmp(h.frame, frame, 1514), 0);
+	T_EQ(h.frame_info.present, RNDIS_PKT_HAS_VLAN | RNDIS_PKT_HAS_CSUM);
+	T_EQ(netvsc_vlan_tci(h.frame_info.vlan), 0x0123);
+	T_EQ(tx_done_n, 0);
+	poll_queue(&queues[0]);
+	T_EQ(tx_done_n, 1);
+	T_EQ(tx_done_cookie[0], 7);
+	T_EQ(queues[0].st.tx_zero_copy, 1);
+	T_EQ(queues[0].st.tx_completions, comps + 1);
+	/* Completions of the zero-copy kind that are empty or of the wrong
+	 * type never reach the caller (a 4-byte one is padded to 8 on the
+	 * ring: a whole status). */
+	{
+		struct nvsp_msg r;
+
+		memset(&r, 0, sizeof(r));
+		r.type = NVSP_MSG1_SEND_RNDIS_PKT_COMPLETE;
+		reply_nvsp(0, (3ull << 32) | 9u, &r, 0);
+		r.type = NVSP_MSG1_SEND_RECV_BUF_COMPLETE;
+		reply_nvsp(0, (3ull << 32) | 9u, &r, 8);
+		poll_queue(&queues[0]);
+		T_EQ(tx_done_n, 1);
+		T_EQ(queues[0].st.bad_msgs, bad + 2);
+	}
+	/* Refused: a header across a page, no segment, more pages than a
+	 * packet carries, a frame over the MTU. Nothing goes out. */
+	T_EQ(netvsc_tx_direct(&queues[0], mem + ZC_OFF + 4000u, ZC_OFF + 4000u, seg, 2, NULL, 1),
+	     -HVN_EINVAL);
+	T_EQ(netvsc_tx_direct(&queues[0], mem + ZC_OFF, ZC_OFF, seg, 0, NULL, 1), -HVN_EINVAL);
+	{
+		struct netvsc_tx_seg many[NETVSC_TX_MAX_PFNS];
+
+		for (i = 0; i < NETVSC_TX_MAX_PFNS; i++) {
+			many[i].gpa = ZC_OFF + 4096u * (i % 16u) + 4090u;   /* 2 pages each */
+			many[i].len = 12;
+		}
+		T_EQ(netvsc_tx_direct(&queues[0], mem + ZC_OFF, ZC_OFF, many, NETVSC_TX_MAX_PFNS,
+				      NULL, 1), -HVN_EMSGSIZE);
+	}
+	seg[1].len = 1000;
+	T_EQ(netvsc_tx_direct(&queues[0], mem + ZC_OFF, ZC_OFF, seg, 2, NULL, 1), -HVN_EMSGSIZE);
+	T_EQ(netvsc_tx_flush(&queues[0]), 0);
+	h.frames = 0;
+	host_step();
+	T_EQ(h.frames, 0);
 }
 
 /* ---- Receive ---- */
@@ -939,6 +1046,7 @@ int main(void)
 	T_RUN(single_queue);
 	T_RUN(hostile_bringup);
 	T_RUN(transmit_both_forms);
+	T_RUN(transmit_zero_copy);
 	T_RUN(receive_checks_everything);
 	T_RUN(receive_hold_mode);
 	T_RUN(host_messages);
