@@ -69,8 +69,14 @@ struct port_txq {
 	uint32_t bytes_out, bytes_max;
 	uint16_t free[TX_SLOTS];               /* slots not out */
 	struct rte_mbuf *m[TX_SLOTS];          /* NULL: not out */
-	uint32_t len[TX_SLOTS];
 };
+
+/* Room for one more frame of 'len' bytes out: a slot, and bytes within
+ * the budget (one frame larger than the whole budget goes out alone). */
+static inline bool tx_room(const struct port_txq *t, uint32_t len)
+{
+	return t->nfree != 0 && (t->bytes_out == 0 || len <= t->bytes_max - t->bytes_out);
+}
 
 struct port_zc;
 
@@ -210,9 +216,9 @@ static void op_tx_done(void *ctx, uint16_t queue, uint32_t cookie)
 	t = p->txq[queue];
 	if (t->m[cookie] == NULL)
 		return;
+	t->bytes_out -= rte_pktmbuf_pkt_len(t->m[cookie]);
 	rte_pktmbuf_free(t->m[cookie]);
 	t->m[cookie] = NULL;
-	t->bytes_out -= t->len[cookie];
 	t->free[t->nfree++] = (uint16_t)cookie;
 }
 
@@ -669,14 +675,11 @@ static int tx_zero_copy(struct netvsc_port *p, struct netvsc_queue *q, struct po
 		seg[n].len = s->data_len;
 		n++;
 	}
-	/* One frame larger than the whole budget goes out alone. */
-	if ((t->nfree == 0 || (t->bytes_out != 0 && len > t->bytes_max - t->bytes_out)) &&
-	    (netvsc_tx_reclaim(q),
-	     t->nfree == 0 || (t->bytes_out != 0 && len > t->bytes_max - t->bytes_out)))
+	/* Completions make room: read them only when there is none. */
+	if (!tx_room(t, len) && (netvsc_tx_reclaim(q), !tx_room(t, len)))
 		return -EAGAIN;
 	slot = t->free[--t->nfree];
 	t->m[slot] = m;
-	t->len[slot] = len;
 	t->bytes_out += len;
 	rc = netvsc_tx_direct(q, t->hdr + (uint64_t)slot * NETVSC_TX_HDR_BYTES,
 			      t->hdr_gpa + (uint64_t)slot * NETVSC_TX_HDR_BYTES, seg, n, info, slot);
