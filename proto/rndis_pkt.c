@@ -94,35 +94,45 @@ uint32_t rndis_pkt_hdr_len(uint32_t present)
 	return RNDIS_HEADER_SIZE + (uint32_t)sizeof(struct rndis_packet) + nppi * PPI_REC_SIZE;
 }
 
+static void wr32(uint8_t *p, uint32_t v)
+{
+	__builtin_memcpy(p, &v, sizeof(v));
+}
+
 static uint8_t *put_ppi(uint8_t *p, uint32_t type, uint32_t val)
 {
-	struct rndis_ppi ppi = {
-		.size = PPI_REC_SIZE,
-		.type = type,
-		.ppi_offset = sizeof(struct rndis_ppi),
-	};
-
-	__builtin_memcpy(p, &ppi, sizeof(ppi));
-	__builtin_memcpy(p + sizeof(ppi), &val, sizeof(val));
+	wr32(p + offsetof(struct rndis_ppi, size), PPI_REC_SIZE);
+	wr32(p + offsetof(struct rndis_ppi, type), type);
+	wr32(p + offsetof(struct rndis_ppi, ppi_offset), sizeof(struct rndis_ppi));
+	wr32(p + sizeof(struct rndis_ppi), val);
 	return p + PPI_REC_SIZE;
 }
 
+/* Every field is stored straight into 'buf', never assembled on the stack
+ * and copied: the compiler read such a struct back with one wide load over
+ * several narrow stores, a store-forwarding failure that waits for the
+ * store buffer to drain, including the first store into 'buf', a line the
+ * other CPU last held. That wait was 21% of netVSP's lcore and 30% of the
+ * sender's CPU at 1514 B (perf, bench_synthetic --tx-zero-copy). */
 uint32_t rndis_pkt_build(uint8_t *buf, struct rndis_pkt_info *info)
 {
 	uint32_t hlen = rndis_pkt_hdr_len(info->present);
-	struct rndis_msg_hdr h = { .type = RNDIS_MSG_PACKET, .len = hlen + info->data_len };
-	struct rndis_packet pk = {
-		.data_offset = hlen - RNDIS_HEADER_SIZE,
-		.data_len = info->data_len,
-	};
-	uint8_t *p = buf + RNDIS_HEADER_SIZE + sizeof(pk);
+	uint8_t *pk = buf + RNDIS_HEADER_SIZE;
+	uint8_t *p = pk + sizeof(struct rndis_packet);
+	uint32_t ppi_len = hlen - RNDIS_HEADER_SIZE - (uint32_t)sizeof(struct rndis_packet);
 
-	if (info->present != 0) {
-		pk.per_pkt_info_offset = sizeof(pk);
-		pk.per_pkt_info_len = hlen - RNDIS_HEADER_SIZE - (uint32_t)sizeof(pk);
-	}
-	__builtin_memcpy(buf, &h, sizeof(h));
-	__builtin_memcpy(buf + RNDIS_HEADER_SIZE, &pk, sizeof(pk));
+	wr32(buf + offsetof(struct rndis_msg_hdr, type), RNDIS_MSG_PACKET);
+	wr32(buf + offsetof(struct rndis_msg_hdr, len), hlen + info->data_len);
+	wr32(pk + offsetof(struct rndis_packet, data_offset), hlen - RNDIS_HEADER_SIZE);
+	wr32(pk + offsetof(struct rndis_packet, data_len), info->data_len);
+	wr32(pk + offsetof(struct rndis_packet, oob_data_offset), 0);
+	wr32(pk + offsetof(struct rndis_packet, oob_data_len), 0);
+	wr32(pk + offsetof(struct rndis_packet, num_oob_data_elements), 0);
+	wr32(pk + offsetof(struct rndis_packet, per_pkt_info_offset),
+	     ppi_len ? (uint32_t)sizeof(struct rndis_packet) : 0);
+	wr32(pk + offsetof(struct rndis_packet, per_pkt_info_len), ppi_len);
+	wr32(pk + offsetof(struct rndis_packet, vc_handle), 0);
+	wr32(pk + offsetof(struct rndis_packet, reserved), 0);
 	if (info->present & RNDIS_PKT_HAS_CSUM)
 		p = put_ppi(p, RNDIS_PPI_CHECKSUM, info->csum);
 	if (info->present & RNDIS_PKT_HAS_LSO)
