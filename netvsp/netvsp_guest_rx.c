@@ -1,8 +1,17 @@
 /* Frames for the guest: copied into sub-allocations of its receive buffer
  * and indicated many per transfer-page packet (reference §3.3). LSO frames
  * are segmented and requested checksums filled here, because the guest
- * takes neither. The sub-allocations of a channel's slice are used in FIFO
- * order and return when the guest completes the packet that carried them. */
+ * takes neither. A channel's slice of the buffer is used in FIFO order in
+ * 64-byte cells and returns when the guest completes the packet that
+ * carried it.
+ *
+ * Frames are packed: one starts on the next cell, in the same
+ * sub-allocation when it fits there, else at the start of the next; none
+ * crosses a sub-allocation. Linux checks only that a range lies in the
+ * buffer and is at most sub_alloc_size (netvsc_receive), DPDK's PMD that
+ * it lies in the buffer. One frame per sub-allocation held 18,139 frames
+ * in a 31 MiB buffer whatever their size; packed, a 64-byte frame takes
+ * two cells and the buffer holds 13 times as many. */
 #include <errno.h>
 #include <string.h>
 
@@ -22,6 +31,7 @@
 
 struct rx_batch {
 	uint32_t nr;
+	uint32_t cells;              /* taken from the slice, padding included */
 	struct {
 		uint16_t xfer_pageset_id;
 		uint8_t sender_owns_set;
@@ -53,6 +63,8 @@ int nvsp_rx_slice(struct nvsp_chan *c)
 	}
 	c->ra_first = c->idx * per;
 	c->ra_count = per;
+	c->sa_cells = nic->sub_alloc_size / NVSP_RX_CELL;
+	c->ra_cells = per * c->sa_cells;
 	c->alloc = c->freed = 0;
 	c->rec_head = c->rec_tail = 0;
 	return 0;
@@ -75,7 +87,7 @@ void nvsp_rx_complete(struct nvsp_chan *c, uint64_t tid)
 	/* Completions normally come in order; one out of order waits for
 	 * the older ones so the slice stays a FIFO. */
 	while (c->rec_tail < c->rec_head) {
-		uint8_t *r = &c->rec[c->rec_tail % c->ra_count];
+		uint16_t *r = &c->rec[c->rec_tail % c->ra_count];
 
 		if (!(*r & NVSP_RECORD_DONE))
 			break;
@@ -85,18 +97,27 @@ void nvsp_rx_complete(struct nvsp_chan *c, uint64_t tid)
 	}
 }
 
+/* Room for one more frame of any size (padding to the next
+ * sub-allocation included) and a record for the packet that carries it. */
 static bool have_room(const struct nvsp_chan *c)
 {
-	return c->alloc - c->freed < c->ra_count;
+	return c->ra_cells - (c->alloc - c->freed) >= 2u * c->sa_cells &&
+	       c->rec_head - c->rec_tail < c->ra_count;
 }
 
-static uint8_t *next_suballoc(struct nvsp_chan *c, uint32_t *offset)
+/* Whether the batch can take one more frame without its cell count
+ * outgrowing a record. */
+static bool batch_room(const struct nvsp_chan *c, const struct rx_batch *b)
 {
-	struct netvsp_nic *nic = c->nic;
-	uint32_t index = c->ra_first + (uint32_t)(c->alloc % c->ra_count);
+	return b->nr < NVSP_RX_BATCH && b->cells + 2u * c->sa_cells <= NVSP_RX_BATCH_CELLS;
+}
 
-	*offset = index * nic->sub_alloc_size;
-	return nic->rbuf.ptr + *offset;
+/* Byte offset in the receive buffer of the slice's cell 'pos'. */
+static uint32_t cell_offset(const struct nvsp_chan *c, uint64_t pos)
+{
+	uint32_t cell = (uint32_t)(pos % c->ra_cells);
+
+	return (c->ra_first * c->sa_cells + cell) * NVSP_RX_CELL;
 }
 
 static int flush(struct nvsp_chan *c, struct rx_batch *b, uint32_t channel_type)
@@ -128,48 +149,53 @@ static int flush(struct nvsp_chan *c, struct rx_batch *b, uint32_t channel_type)
 	if (rc < 0) {
 		/* Room was checked first; only a broken ring gets here. The
 		 * sub-allocations go back, the frames are lost. */
-		c->alloc -= b->nr;
+		c->alloc -= b->cells;
 		c->st.rx_drop_nobuf += b->nr;
-		b->nr = 0;
+		b->nr = b->cells = 0;
 		return rc;
 	}
-	c->rec[c->rec_head % c->ra_count] = (uint8_t)b->nr;
+	c->rec[c->rec_head % c->ra_count] = (uint16_t)b->cells;
 	c->rec_head++;
 	c->st.rx_batches++;
-	b->nr = 0;
+	b->nr = b->cells = 0;
 	return 0;
 }
 
-/* Sub-allocations ahead of the one being written whose lines are
- * prefetched for writing: the slice is a FIFO through the whole receive
- * buffer, so the next ones are cold (or in the guest's CPU's cache, which
- * last read them), and the first store into each stalled the host lcore
+/* Frames ahead of the one being written whose lines are prefetched for
+ * writing: the slice is a FIFO through the whole receive buffer, so the
+ * next cells are cold (or in the guest's CPU's cache, which last read
+ * them), and the first store into each stalled the host lcore
  * (rndis_pkt_build led the profile at 1518 B). */
 #define RX_PREFETCH_AHEAD 4u
 
-/* Claim the next sub-allocation for 'bytes'; NULL when the slice is used
- * up. The range is added to the batch. */
+/* Claim the slice's next cells for a message of 'bytes' (at most
+ * sub_alloc_size); NULL when the slice is used up. The range is added to
+ * the batch. */
 static uint8_t *claim(struct nvsp_chan *c, struct rx_batch *b, uint32_t bytes)
 {
 	const struct netvsp_nic *nic = c->nic;
-	uint32_t offset, o;
+	uint32_t need = (bytes + NVSP_RX_CELL - 1u) / NVSP_RX_CELL, in_sa, pad = 0, offset, o;
 	const uint8_t *ahead;
-	uint8_t *p;
 
-	if (!have_room(c))
+	if (!have_room(c) || !batch_room(c, b))
 		return NULL;
-	p = next_suballoc(c, &offset);
+	in_sa = (uint32_t)(c->alloc % c->ra_cells) % c->sa_cells;
+	/* Behind another frame it must end before the footer; at the start
+	 * of a sub-allocation it may fill it. */
+	if (in_sa != 0 && in_sa * NVSP_RX_CELL + bytes > nic->sub_alloc_size - NVSP_RX_FOOTER)
+		pad = c->sa_cells - in_sa;
+	c->alloc += pad;
+	offset = cell_offset(c, c->alloc);
 	/* Frames of a stream have like sizes: as many lines as this one. */
-	ahead = nic->rbuf.ptr +
-		(size_t)(c->ra_first + (uint32_t)((c->alloc + RX_PREFETCH_AHEAD) % c->ra_count)) *
-		nic->sub_alloc_size;
+	ahead = nic->rbuf.ptr + cell_offset(c, c->alloc + RX_PREFETCH_AHEAD * need);
 	for (o = 0; o < bytes; o += 64u)
 		__builtin_prefetch(ahead + o, 1, 3);
-	c->alloc++;
+	c->alloc += need;
+	b->cells += pad + need;
 	b->hdr.ranges[b->nr].byte_count = bytes;
 	b->hdr.ranges[b->nr].byte_offset = offset;
 	b->nr++;
-	return p;
+	return nic->rbuf.ptr + offset;
 }
 
 /* Copy the frame bytes [off, off + len) of 'm' to 'dst'. */
@@ -302,7 +328,8 @@ static bool put_lso(struct nvsp_chan *c, struct rx_batch *b, struct rte_mbuf *m,
 		c->st.rx_drop_size++;
 		return true;
 	}
-	if (c->ra_count - (c->alloc - c->freed) < nseg ||
+	/* A sub-allocation each is more than enough, padding included. */
+	if (c->ra_cells - (c->alloc - c->freed) < ((uint64_t)nseg + 1u) * c->sa_cells ||
 	    vmbus_ring_bytes_free(c->out) < ((b->nr + nseg) / NVSP_RX_BATCH + 1) * BATCH_FOOTPRINT +
 					     NVSP_REPLY_RESERVE)
 		return false;
@@ -312,7 +339,7 @@ static bool put_lso(struct nvsp_chan *c, struct rx_batch *b, struct rte_mbuf *m,
 		struct rte_tcp_hdr *th;
 		uint8_t *f;
 
-		if (b->nr == NVSP_RX_BATCH) {
+		if (!batch_room(c, b)) {
 			if (flush(c, b, channel_type) < 0 ||
 			    vmbus_ring_bytes_free(c->out) < BATCH_FOOTPRINT)
 				return false;
@@ -383,7 +410,7 @@ uint16_t nvsp_guest_rx(struct nvsp_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		c->st.rx_drop_filter += n;
 		return n;
 	}
-	b.nr = 0;
+	b.nr = b.cells = 0;
 	for (i = 0; i < n; i++) {
 		struct rte_mbuf *m = pkts[i];
 		uint32_t len = rte_pktmbuf_pkt_len(m);
@@ -415,7 +442,7 @@ uint16_t nvsp_guest_rx(struct nvsp_chan *c, struct rte_mbuf **pkts, uint16_t n)
 		}
 		rte_pktmbuf_free(m);
 		done++;
-		if (b.nr >= NVSP_RX_BATCH - 1 && flush(c, &b, NVSP_RNDIS_CHANNEL_DATA) < 0)
+		if (!batch_room(c, &b) && flush(c, &b, NVSP_RNDIS_CHANNEL_DATA) < 0)
 			break;
 	}
 	flush(c, &b, NVSP_RNDIS_CHANNEL_DATA);
@@ -429,20 +456,15 @@ uint16_t nvsp_guest_rx(struct nvsp_chan *c, struct rte_mbuf **pkts, uint16_t n)
 
 int nvsp_guest_rx_ctrl(struct nvsp_chan *c, const void *msg, uint32_t len)
 {
-	struct rx_batch b;
-	uint32_t offset;
+	struct rx_batch b = { .nr = 0, .cells = 0 };
 	uint8_t *dst;
 
-	if (c->rec == NULL || len > c->nic->sub_alloc_size || !have_room(c) ||
-	    c->out_budget < BATCH_FOOTPRINT)
+	if (c->rec == NULL || len > c->nic->sub_alloc_size || c->out_budget < BATCH_FOOTPRINT)
 		return -ENOBUFS;
-	b.nr = 0;
-	dst = next_suballoc(c, &offset);
+	dst = claim(c, &b, len);
+	if (dst == NULL)
+		return -ENOBUFS;
 	memcpy(dst, msg, len);
-	c->alloc++;
-	b.hdr.ranges[0].byte_count = len;
-	b.hdr.ranges[0].byte_offset = offset;
-	b.nr = 1;
 	if (flush(c, &b, NVSP_RNDIS_CHANNEL_CONTROL) < 0)
 		return -EPROTO;
 	c->out_budget -= vmbus_ring_pkt_footprint(16u, NVSP_MSG_MIN(rndis_pkt));

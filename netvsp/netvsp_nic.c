@@ -187,7 +187,7 @@ static int nic_open(void *dev, struct vmbus_channel *ch)
 		nic->chans[idx] = c;
 	}
 	{
-		uint8_t *rec = c->rec;
+		uint16_t *rec = c->rec;
 		uint32_t rec_n = c->ra_count;
 
 		/* A reopened channel starts afresh; its old transfers were

@@ -16,9 +16,21 @@
 #define NVSP_STASH_ROOM   64u    /* read another packet only with this much room */
 #define NVSP_MAX_SEGS     72u    /* stream segments: a section and 71 pages */
 #define NVSP_SECTION_SIZE 6144u  /* send buffer sections (OpenVMM, Linux default) */
-#define NVSP_MAX_PKT_PER_MSG 8u  /* RNDIS messages per send section we allow */
+/* RNDIS messages a guest may batch in one send section (INIT_C
+ * max_pkt_per_msg; OpenVMM says 8). 32 small frames still fit a 6144-byte
+ * section, and each VMBus packet and completion then carries 4 times the
+ * frames at 64 bytes. A section always fits the stash's reading room. */
+#define NVSP_MAX_PKT_PER_MSG 32u
+_Static_assert(NVSP_MAX_PKT_PER_MSG <= NVSP_STASH_ROOM, "a section fits the stash");
 #define NVSP_RX_BATCH     64u    /* frames per transfer-page packet */
-_Static_assert(NVSP_RX_BATCH < 0x80u, "a batch's count fits a record byte beside its done bit");
+/* Receive-buffer space is handed out in cells of this many bytes, so
+ * small frames share a sub-allocation (see netvsp_guest_rx.c). */
+#define NVSP_RX_CELL      64u
+#define NVSP_RX_BATCH_CELLS 0x7fffu   /* a batch's cells fit a record beside its done bit */
+/* Windows' netvsc cannot use the last 36 bytes of a sub-allocation
+ * (OpenVMM BROKEN_CO_NETVSC_FOOTER_LEN); a frame packed behind another
+ * leaves them free, as a sub-allocation sized 256 + MTU + 36 does. */
+#define NVSP_RX_FOOTER    36u
 #define NVSP_MAX_BUF_BYTES (128u << 20)
 /* The largest guest-to-host VMBus packet netvsp takes (descriptor to
  * payload, without the trailer): a GPA-direct SEND_RNDIS_PKT whose 71
@@ -32,7 +44,7 @@ _Static_assert(NVSP_RX_BATCH < 0x80u, "a batch's count fits a record byte beside
 	HVN_ALIGN_UP((uint32_t)(sizeof(struct vmbus_gpa_direct_hdr) + \
 				(NVSP_MAX_SEGS - 1u) * (sizeof(struct vmbus_gpa_range) + 8u) + \
 				sizeof(struct nvsp_msg)), 8u)
-#define NVSP_RECORD_DONE  0x80u
+#define NVSP_RECORD_DONE  0x8000u
 
 struct netvsp_nic;
 
@@ -66,14 +78,17 @@ struct nvsp_chan {
 	struct rte_mbuf *stash[NVSP_STASH];
 
 	/* Receive buffer slice: sub-allocations [ra_first, ra_first +
-	 * ra_count) used in FIFO order. 'alloc' and 'freed' count
-	 * sub-allocations handed out and returned; 'rec' holds, per
-	 * transfer-page packet in flight (by sequence number mod ra_count),
-	 * how many it took and whether the guest completed it. */
+	 * ra_count), used in FIFO order cell by cell (NVSP_RX_CELL), so
+	 * small frames share a sub-allocation; none crosses one. 'alloc'
+	 * and 'freed' count cells handed out and returned; 'rec' holds, per
+	 * transfer-page packet in flight (by sequence number mod ra_count,
+	 * so at most ra_count in flight), how many cells it took and
+	 * whether the guest completed it. */
 	uint32_t ra_first, ra_count;
+	uint32_t sa_cells, ra_cells;  /* cells per sub-allocation, in the slice */
 	uint64_t alloc, freed;
 	uint64_t rec_head, rec_tail;
-	uint8_t *rec;                 /* a byte each: host memory per sub-allocation */
+	uint16_t *rec;                /* host memory: 2 bytes per sub-allocation */
 
 	struct netvsp_stats st;       /* this queue's share */
 };
