@@ -231,6 +231,11 @@ void netvsc_tx_commit(struct netvsc_queue *q);
 /* Send the batch being filled and publish what was written (one commit,
  * at most one signal). Returns 0 or -HVN_EAGAIN (retried later). */
 int netvsc_tx_flush(struct netvsc_queue *q);
+/* Whether everything queued went out and came back completed: no batch
+ * being filled, no section out. Sends the open batch and reads
+ * completions first. A guest that leaves before this loses what the host
+ * has not read yet, and nobody counts it. */
+bool netvsc_tx_idle(struct netvsc_queue *q);
 /* Zero-copy transmit of a frame that is already in partition memory, as
  * DPDK's netvsc PMD sends frames of its tx_copybreak (512 bytes) and more
  * (hn_rxtx.c hn_xmit_sg): one GPA-direct packet whose first range is the

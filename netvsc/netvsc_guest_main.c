@@ -504,8 +504,10 @@ static int run(struct guest *g)
 				netvsc_port_wait(g->port, 1);
 		}
 	}
-	/* Linger so the peer's last frames are not dropped by our leaving. */
-	for (int i = 0; i < 50; i++) {
+	/* Linger so the peer's last frames are not dropped by our leaving,
+	 * and until the host has taken all of ours: frames still in our send
+	 * path when we go are lost and nobody counts them. */
+	for (int i = 0; i < 50 || (!netvsc_port_tx_idle(g->port) && i < 1000); i++) {
 		transmit(g, &sent);
 		if (receive(g) == 0)
 			netvsc_port_wait(g->port, 2);

@@ -835,6 +835,21 @@ int netvsc_port_stats(const struct netvsc_port *p, struct rte_eth_stats *st)
 	return 0;
 }
 
+bool netvsc_port_tx_idle(struct netvsc_port *p)
+{
+	bool idle = true;
+	uint16_t i;
+
+	for (i = 0; i < p->nic.nqueues; i++) {
+		/* Every queue is flushed and pumped, even after a busy one. */
+		if (!netvsc_tx_idle(&p->queues[i]))
+			idle = false;
+		if (p->txq != NULL && p->txq[i] != NULL && p->txq[i]->nfree != TX_SLOTS)
+			idle = false;
+	}
+	return idle;
+}
+
 int netvsc_port_wait(struct netvsc_port *p, int timeout_ms)
 {
 	int rc = vmbus_ppart_wait_event(&p->part, timeout_ms);

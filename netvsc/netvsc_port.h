@@ -113,6 +113,12 @@ int netvsc_port_stats(const struct netvsc_port *port, struct rte_eth_stats *stat
  * otherwise spin. Returns < 0 when the host is gone. */
 int netvsc_port_wait(struct netvsc_port *port, int timeout_ms);
 
+/* Whether every frame given to tx_burst has left and been completed by
+ * the host (netvsc_tx_idle on every queue, no zero-copy mbuf out). Call
+ * it until true before closing, or frames still in the send path are
+ * lost uncounted. */
+bool netvsc_port_tx_idle(struct netvsc_port *port);
+
 /* The queue Linux would pick for each frame (the host's send table by
  * hash.rss when the mbuf has one, else queue 0). */
 void netvsc_port_steer(const struct netvsc_port *port, struct rte_mbuf **pkts, uint16_t n,

@@ -105,6 +105,20 @@ int netvsc_tx_flush(struct netvsc_queue *q)
 	return rc;
 }
 
+bool netvsc_tx_idle(struct netvsc_queue *q)
+{
+	uint32_t i;
+
+	(void)netvsc_tx_flush(q);
+	nvc_pump(q);
+	if (q->batch_section >= 0)
+		return false;
+	for (i = q->sec_first; i < q->sec_first + q->sec_count; i++)
+		if (nvc_sec_busy(q, i))
+			return false;
+	return true;
+}
+
 /* Sections for a frame: free ones now, or after reading completions. */
 static int32_t claim(struct netvsc_queue *q, uint32_t k)
 {
