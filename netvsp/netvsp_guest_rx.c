@@ -66,6 +66,7 @@ int nvsp_rx_slice(struct nvsp_chan *c)
 	c->sa_cells = nic->sub_alloc_size / NVSP_RX_CELL;
 	c->ra_cells = per * c->sa_cells;
 	c->alloc = c->freed = 0;
+	c->pos = c->in_sa = 0;
 	c->rec_head = c->rec_tail = 0;
 	return 0;
 }
@@ -112,12 +113,23 @@ static bool batch_room(const struct nvsp_chan *c, const struct rx_batch *b)
 	return b->nr < NVSP_RX_BATCH && b->cells + 2u * c->sa_cells <= NVSP_RX_BATCH_CELLS;
 }
 
-/* Byte offset in the receive buffer of the slice's cell 'pos'. */
-static uint32_t cell_offset(const struct nvsp_chan *c, uint64_t pos)
+/* Byte offset in the receive buffer of the slice's cell 'cell'. */
+static uint32_t cell_offset(const struct nvsp_chan *c, uint32_t cell)
 {
-	uint32_t cell = (uint32_t)(pos % c->ra_cells);
-
 	return (c->ra_first * c->sa_cells + cell) * NVSP_RX_CELL;
+}
+
+/* Advance alloc by 'n' cells, which never cross a sub-allocation: pos and
+ * in_sa follow without a division per frame. */
+static void advance(struct nvsp_chan *c, uint32_t n)
+{
+	c->alloc += n;
+	c->pos += n;
+	c->in_sa += n;
+	if (c->in_sa == c->sa_cells)
+		c->in_sa = 0;
+	if (c->pos == c->ra_cells)
+		c->pos = 0;
 }
 
 static int flush(struct nvsp_chan *c, struct rx_batch *b, uint32_t channel_type)
@@ -150,6 +162,8 @@ static int flush(struct nvsp_chan *c, struct rx_batch *b, uint32_t channel_type)
 		/* Room was checked first; only a broken ring gets here. The
 		 * sub-allocations go back, the frames are lost. */
 		c->alloc -= b->cells;
+		c->pos = (uint32_t)(c->alloc % c->ra_cells);
+		c->in_sa = c->pos % c->sa_cells;
 		c->st.rx_drop_nobuf += b->nr;
 		b->nr = b->cells = 0;
 		return rc;
@@ -174,23 +188,24 @@ static int flush(struct nvsp_chan *c, struct rx_batch *b, uint32_t channel_type)
 static uint8_t *claim(struct nvsp_chan *c, struct rx_batch *b, uint32_t bytes)
 {
 	const struct netvsp_nic *nic = c->nic;
-	uint32_t need = (bytes + NVSP_RX_CELL - 1u) / NVSP_RX_CELL, in_sa, pad = 0, offset, o;
-	const uint8_t *ahead;
+	uint32_t need = (bytes + NVSP_RX_CELL - 1u) / NVSP_RX_CELL, pad = 0, offset, ahead, o;
 
 	if (!have_room(c) || !batch_room(c, b))
 		return NULL;
-	in_sa = (uint32_t)(c->alloc % c->ra_cells) % c->sa_cells;
 	/* Behind another frame it must end before the footer; at the start
 	 * of a sub-allocation it may fill it. */
-	if (in_sa != 0 && in_sa * NVSP_RX_CELL + bytes > nic->sub_alloc_size - NVSP_RX_FOOTER)
-		pad = c->sa_cells - in_sa;
-	c->alloc += pad;
-	offset = cell_offset(c, c->alloc);
+	if (c->in_sa != 0 && c->in_sa * NVSP_RX_CELL + bytes > nic->sub_alloc_size - NVSP_RX_FOOTER)
+		pad = c->sa_cells - c->in_sa;
+	advance(c, pad);
+	offset = cell_offset(c, c->pos);
 	/* Frames of a stream have like sizes: as many lines as this one. */
-	ahead = nic->rbuf.ptr + cell_offset(c, c->alloc + RX_PREFETCH_AHEAD * need);
-	for (o = 0; o < bytes; o += 64u)
-		__builtin_prefetch(ahead + o, 1, 3);
-	c->alloc += need;
+	ahead = c->pos + RX_PREFETCH_AHEAD * need;
+	if (ahead >= c->ra_cells)
+		ahead -= c->ra_cells;
+	if (ahead < c->ra_cells)
+		for (o = 0; o < bytes; o += 64u)
+			__builtin_prefetch(nic->rbuf.ptr + cell_offset(c, ahead) + o, 1, 3);
+	advance(c, need);
 	b->cells += pad + need;
 	b->hdr.ranges[b->nr].byte_count = bytes;
 	b->hdr.ranges[b->nr].byte_offset = offset;

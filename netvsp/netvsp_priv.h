@@ -86,6 +86,7 @@ struct nvsp_chan {
 	 * whether the guest completed it. */
 	uint32_t ra_first, ra_count;
 	uint32_t sa_cells, ra_cells;  /* cells per sub-allocation, in the slice */
+	uint32_t pos, in_sa;          /* alloc's cell in the slice, in its sub-allocation */
 	uint64_t alloc, freed;
 	uint64_t rec_head, rec_tail;
 	uint16_t *rec;                /* host memory: 2 bytes per sub-allocation */
