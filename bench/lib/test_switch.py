@@ -141,6 +141,28 @@ check(res.get("zero_loss_ratio") == round(t["zero_loss_mpps"] / 1.5, 3) and
       res["zero_loss_latency"]["peer"]["latency_50"] is not None,
       "result: both rates, their ratio and both sides' latency")
 
+# The ports' ceiling: taken from the placement hvnet and OVS were compared
+# in; the highest ratio any switch could show is ceiling over OVS.
+def ctrial(pl, mpps, ok=True):
+    return {"kind": "ceiling", "placement": pl, "mpps": mpps, "ok": ok, "error": None}
+
+
+res = {"placement": "near", "comparable": True, "mpps": 12.0, "peer_mpps": 10.0, "trials": []}
+switch.ceiling(res, [], [], [ctrial("far", [4.0, 4.2]), ctrial("near", [13.0, 13.4, 12.6])])
+check(res.get("ceiling_mpps") == 13.0 and res.get("ceiling_comparable") is True,
+      f"ceiling from the near trials only ({res.get('ceiling_mpps')})")
+check(res.get("of_ceiling") == round(12 / 13, 3) and res.get("ratio_reachable") == 1.3,
+      "hvnet's share of the ceiling, and ceiling/OVS")
+check(len(res["trials"]) == 2, "ceiling trials kept with the result")
+res = {"placement": "near", "comparable": True, "mpps": 12.0, "peer_mpps": 10.0, "trials": []}
+switch.ceiling(res, [], [], [ctrial("far", [4.0])])
+check(res.get("ceiling_comparable") is False and res.get("ceiling_mpps") == 4.0,
+      "a ceiling from another placement is flagged")
+res = {"placement": "near", "mpps": 12.0, "trials": []}
+switch.ceiling(res, [], [], [dict(ctrial("near", [], ok=False), error="dpdk-testpmd is missing")])
+check(res.get("ceiling_error") == "dpdk-testpmd is missing" and "ceiling_mpps" not in res,
+      "a failed ceiling says why")
+
 if failures:
     print(f"{len(failures)} check(s) failed")
     sys.exit(1)
