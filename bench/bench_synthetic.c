@@ -32,16 +32,17 @@
  * elapsed time recorded), then sends STOP frames; A stops at the first
  * STOP or after --seconds (its safety limit).
  *
- * A copies frames into the send buffer: each queue owns one burst of
- * prebuilt mbufs with a reference count far above one, so a send (which
- * copies the frame and frees the mbuf) only decrements it; the count is
- * topped up now and then, and only the sequence number is written per
- * frame. With --tx-zero-copy, frames of 512 bytes and more go from mbufs
- * in partition memory without a copy (the port's tx_pool_size: the host
- * reads them where they are, as DPDK's netvsc PMD sends them), one mbuf
- * allocated per frame as testpmd's txonly does; every mbuf of that pool
- * holds the frame from the start, so only the first line (flow and
- * sequence) is written per frame. B receives into mbufs from its pool (the port copies
+ * A sends from mbufs allocated per frame, as testpmd's txonly does, from a
+ * pool whose every mbuf holds the frame from the start (Pktgen's way), so
+ * only the first line (flow and sequence) is written per frame. The port
+ * copies the frame into the send buffer and frees the mbuf back to the
+ * pool's cache. (Prebuilt mbufs with a high reference count cost A a
+ * third of its CPU: each free is then a locked decrement, which waits
+ * until the copies into the send buffer, lines the host's CPU reads, have
+ * left the store buffer.) With --tx-zero-copy, frames of 512 bytes and
+ * more go from the port's own pool in partition memory without a copy
+ * (its tx_pool_size: the host reads them where they are, as DPDK's netvsc
+ * PMD sends them), prepared the same way. B receives into mbufs from its pool (the port copies
  * each frame out of the receive buffer, as any receive does) and checks
  * every frame: length, magic, flow and sequence.
  *
@@ -89,8 +90,6 @@
  * only: the send path reads its completions itself when it needs room. */
 #define RX_EVERY       64u
 /* Reference count a prebuilt mbuf carries; each send takes one. */
-#define REFCNT_TOP     60000u
-#define REFCNT_LOW     1000u
 
 enum kind { K_DATA = 1, K_HELLO = 2, K_STOP = 3 };
 
@@ -128,8 +127,10 @@ struct bench {
 	uint16_t nq;
 	/* tx */
 	struct rte_mbuf *txm[MAX_QUEUES][BURST];
-	struct rte_mempool *txmp;     /* zero-copy: the port's; else NULL */
-	uint16_t tx_have[MAX_QUEUES];  /* zero-copy: txm[q][0..have) not sent yet */
+	struct rte_mempool *txmp;     /* frames to send: the port's (zero-copy) or tplmp */
+	struct rte_mempool *tplmp;    /* A's own template pool when not zero-copy */
+	bool tx_zc;
+	uint16_t tx_have[MAX_QUEUES];  /* txm[q][0..have) not sent yet */
 	uint64_t tx_nombuf;
 	uint64_t tx_seq[MAX_QUEUES];
 	uint64_t tx_full;             /* bursts the port took only part of */
@@ -209,7 +210,7 @@ static void send_ctrl(struct bench *b, enum kind kind)
 
 /* ---- Sender ---- */
 
-/* Every mbuf of the zero-copy pool holds the frame from the start. */
+/* Every mbuf of the sending pool holds the frame from the start. */
 static void tx_template(struct rte_mempool *mp, void *opaque, void *obj, unsigned int idx)
 {
 	const struct bench *b = opaque;
@@ -220,8 +221,8 @@ static void tx_template(struct rte_mempool *mp, void *opaque, void *obj, unsigne
 	build_frame(b, (uint8_t *)m->buf_addr + RTE_PKTMBUF_HEADROOM, b->o.size, 0, K_DATA);
 }
 
-/* Zero-copy: top queue q's burst up with fresh mbufs, stamped with the
- * flow (the UDP source port and the payload's flow, on the first line). */
+/* Top queue q's burst up with fresh mbufs, stamped with the flow (the
+ * UDP source port and the payload's flow, on the first line). */
 static void tx_refill(struct bench *b, uint16_t q)
 {
 	struct rte_mbuf **m = b->txm[q];
@@ -245,31 +246,9 @@ static void tx_refill(struct bench *b, uint16_t q)
 	b->tx_have[q] = BURST;
 }
 
-static int tx_prepare(struct bench *b)
+static void tx_prepare(struct bench *b)
 {
-	uint16_t q;
-	unsigned int i;
-
-	if (b->txmp != NULL) {
-		rte_mempool_obj_iter(b->txmp, tx_template, b);
-		return 0;
-	}
-	for (q = 0; q < b->nq; q++) {
-		if (rte_pktmbuf_alloc_bulk(b->mp, b->txm[q], BURST) != 0) {
-			fprintf(stderr, "%s: no mbufs for the prebuilt frames (give EAL more "
-				"memory with -m)\n", b->o.name);
-			return -ENOMEM;
-		}
-		for (i = 0; i < BURST; i++) {
-			struct rte_mbuf *m = b->txm[q][i];
-
-			build_frame(b, rte_pktmbuf_mtod(m, uint8_t *), b->o.size, q, K_DATA);
-			m->data_len = (uint16_t)b->o.size;
-			m->pkt_len = b->o.size;
-			rte_mbuf_refcnt_set(m, REFCNT_TOP);
-		}
-	}
-	return 0;
+	rte_mempool_obj_iter(b->txmp, tx_template, b);
 }
 
 /* Drains every queue (B's HELLO and STOP come in; the port also reads our
@@ -303,8 +282,7 @@ static int run_tx(struct bench *b)
 	uint16_t q;
 	unsigned int i;
 
-	if (tx_prepare(b) < 0)
-		return 1;
+	tx_prepare(b);
 	/* Wait for B: until then the host has nowhere to send our frames. */
 	while (!(tx_poll_rx(b) & 1u << K_HELLO)) {
 		if (now_s() > deadline) {
@@ -321,13 +299,11 @@ static int run_tx(struct bench *b)
 			uint64_t seq = b->tx_seq[q];
 			uint16_t took;
 
-			if (b->txmp != NULL) {
-				tx_refill(b, q);
-				if (b->tx_have[q] < BURST) {
-					/* The pool is out: completions bring mbufs back. */
-					tx_poll_rx(b);
-					continue;
-				}
+			tx_refill(b, q);
+			if (b->tx_have[q] < BURST) {
+				/* The pool is out: completions bring mbufs back. */
+				tx_poll_rx(b);
+				continue;
 			}
 			for (i = 0; i < BURST; i++)
 				payload_of(m[i])->seq = seq + i;
@@ -338,15 +314,9 @@ static int run_tx(struct bench *b)
 				b->tx_full++;
 			if (took == 0 && b->o.yield)
 				sched_yield();
-			if (b->txmp != NULL) {
-				/* The rest go first next time, in order. */
-				memmove(m, m + took, (BURST - took) * sizeof(*m));
-				b->tx_have[q] = (uint16_t)(BURST - took);
-			} else if (rte_mbuf_refcnt_read(m[0]) < REFCNT_LOW) {
-				/* The port freed what it took: one reference each. */
-				for (i = 0; i < BURST; i++)
-					rte_mbuf_refcnt_set(m[i], REFCNT_TOP);
-			}
+			/* The rest go first next time, in order. */
+			memmove(m, m + took, (BURST - took) * sizeof(*m));
+			b->tx_have[q] = (uint16_t)(BURST - took);
 		}
 		if (++loops % RX_EVERY == 0) {
 			if (tx_poll_rx(b) & 1u << K_STOP)
@@ -359,19 +329,11 @@ static int run_tx(struct bench *b)
 	       "\"queues\":%u,\"sent\":%" PRIu64 ",\"tx_full_bursts\":%" PRIu64 ","
 	       "\"zero_copy\":%s,\"tx_nombuf\":%" PRIu64 ","
 	       "\"seconds\":%.3f,\"stopped_by\":\"%s\",\"preempted\":%ld,\"rss_kib\":%ld}\n",
-	       b->o.name, b->o.size, b->nq, sent, b->tx_full, b->txmp != NULL ? "true" : "false",
+	       b->o.name, b->o.size, b->nq, sent, b->tx_full, b->tx_zc ? "true" : "false",
 	       b->tx_nombuf, now_s() - t_start, stop, preempted(), hvn_proc_status_kib("VmHWM"));
 	fflush(stdout);
-	for (q = 0; q < b->nq; q++) {
-		if (b->txmp != NULL) {
-			rte_pktmbuf_free_bulk(b->txm[q], b->tx_have[q]);
-			continue;
-		}
-		for (i = 0; i < BURST; i++) {
-			rte_mbuf_refcnt_set(b->txm[q][i], 1);
-			rte_pktmbuf_free(b->txm[q][i]);
-		}
-	}
+	for (q = 0; q < b->nq; q++)
+		rte_pktmbuf_free_bulk(b->txm[q], b->tx_have[q]);
 	return 0;
 }
 
@@ -649,12 +611,26 @@ int main(int argc, char **argv)
 	memcpy(b->peer_mac, b->info.mac, 6);
 	b->peer_mac[5] = (uint8_t)(b->info.mac[5] & 1u ? b->info.mac[5] + 1 : b->info.mac[5] - 1);
 	b->txmp = netvsc_port_tx_pool(b->port);
+	b->tx_zc = b->txmp != NULL;
+	if (b->o.tx && b->txmp == NULL) {
+		/* A burst a queue, the per-lcore cache, and room to spare. */
+		b->tplmp = rte_pktmbuf_pool_create("syn_tpl", 2047, 256, 0,
+						   RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
+		if (b->tplmp == NULL) {
+			fprintf(stderr, "%s: no pool for the frames to send: %s (give EAL more "
+				"memory with -m)\n", b->o.name, rte_strerror(rte_errno));
+			netvsc_port_close(b->port);
+			return 1;
+		}
+		b->txmp = b->tplmp;
+	}
 	fprintf(stderr, "%s: NIC up: NVSP %#x, %u queue(s), %u send sections of %u, "
 		"%u receive sub-allocations of %u\n", b->o.name, b->info.nvsp_version, b->nq,
 		b->info.nsections, b->info.section_size, b->info.num_sub_allocs,
 		b->info.sub_alloc_size);
 	rc = b->o.tx ? run_tx(b) : run_rx(b);
 	netvsc_port_close(b->port);
+	rte_mempool_free(b->tplmp);
 	rte_mempool_free(b->mp);
 	free(b);
 	rte_eal_cleanup();
