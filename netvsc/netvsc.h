@@ -105,6 +105,11 @@ struct netvsc_queue {
 	bool faulted;                      /* a ring is broken: counted once */
 	/* Send sections [sec_first, sec_first + sec_count), busy bits. */
 	uint32_t sec_first, sec_count;
+	/* Where the search for one free section starts: the host completes
+	 * sections about in the order they went out, so the one after the
+	 * last taken is most often free (a scan from sec_first walked every
+	 * section in flight, 5% of a 64-byte sender). */
+	uint32_t sec_next;
 	uint64_t sec_busy[NETVSC_MAX_SECTIONS / 64];
 	/* The copy-mode batch being filled: section, bytes, messages. */
 	int32_t batch_section;

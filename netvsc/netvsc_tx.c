@@ -119,17 +119,47 @@ bool netvsc_tx_idle(struct netvsc_queue *q)
 	return true;
 }
 
+/* The first free section in [from, to), a word at a time; -1 if none. */
+static int32_t first_free(const struct netvsc_queue *q, uint32_t from, uint32_t to)
+{
+	while (from < to) {
+		uint64_t w = ~q->sec_busy[from / 64] >> (from % 64);
+
+		if (w != 0) {
+			/* Bits past 'to' are another queue's: none of ours is free. */
+			uint32_t s = from + (uint32_t)__builtin_ctzll(w);
+
+			return s < to ? (int32_t)s : -1;
+		}
+		from = (from / 64 + 1) * 64;
+	}
+	return -1;
+}
+
+static int32_t find_one(const struct netvsc_queue *q)
+{
+	uint32_t end = q->sec_first + q->sec_count, from = q->sec_next;
+	int32_t s;
+
+	if (from < q->sec_first || from >= end)
+		from = q->sec_first;
+	s = first_free(q, from, end);
+	return s >= 0 ? s : first_free(q, q->sec_first, from);
+}
+
 /* Sections for a frame: free ones now, or after reading completions. */
 static int32_t claim(struct netvsc_queue *q, uint32_t k)
 {
-	int32_t s = find_free(q, k);
+	int32_t s = k == 1 ? find_one(q) : find_free(q, k);
 
 	if (s < 0) {
 		nvc_pump(q);
-		s = find_free(q, k);
+		s = k == 1 ? find_one(q) : find_free(q, k);
 	}
-	if (s >= 0)
+	if (s >= 0) {
 		nvc_sec_mark(q, (uint32_t)s, k, true);
+		q->sec_next = (uint32_t)s + k;
+	}
 	return s;
 }
 
