@@ -31,6 +31,7 @@
  * that every value fits the store's signed 64-bit integers. */
 #define VSW_FDB_SIZE_MAX (1u << 22)
 #define VSW_AGING_MAX 1000000u           /* seconds */
+#define VSW_AGING_DEFAULT 300u           /* seconds, as Hyper-V and Open vSwitch */
 #define VSW_LCORE_AUTO (-1)              /* vswitchd picks the worker lcore */
 #define VSW_LCORE_MAX 1023               /* DPDK's RTE_MAX_LCORE can be no more */
 #define VSW_MAX_BPS_MAX 10000000000000ull /* 10 Tb/s */

@@ -851,7 +851,9 @@ static const struct vsw_verb verbs[] = {
 	  "SWITCH [--fdb-size N] [--aging SECONDS] [--lcore N|auto]",
 	  "change a switch's MAC table settings or its lcore",
 	  "Changes the size of the switch's MAC table, its aging time or the worker\n"
-	  "lcore that polls its ports; what is not given keeps its value. Moving a\n"
+	  "lcore that polls its ports; what is not given keeps its value. A running\n"
+	  "vswitchd refuses a new table size (delete and create the switch); a new\n"
+	  "aging time applies at once, to MACs learned before as well. Moving a\n"
 	  "switch to another lcore takes effect at once: its ports pause for one\n"
 	  "poll round (frames wait in their queues, none is dropped for the move).\n"
 	  "'vswitchctl stats' shows the lcore polling each port.\n"

@@ -143,7 +143,7 @@ static void print_show(FILE *f, const struct vsw_model *m)
 		fprintf(f, "    type: %s\n", vsw_switch_type_name(w->type));
 		if (w->fdb_size != 0 || w->aging_s != 0)
 			fprintf(f, "    fdb-size: %" PRIu32 " aging: %" PRIu32 "s\n", w->fdb_size,
-				w->aging_s != 0 ? w->aging_s : 300);
+				w->aging_s != 0 ? w->aging_s : VSW_AGING_DEFAULT);
 		if (w->lcore != VSW_LCORE_AUTO)
 			fprintf(f, "    lcore: %d\n", w->lcore);
 		for (unsigned int p = 0; p < m->n_ports; p++)

@@ -443,6 +443,20 @@ int vsw_daemon_switch_add(struct vsw_daemon *d, const struct vsw_switch_cfg *c, 
 	return 0;
 }
 
+int vsw_daemon_switch_aging(struct vsw_daemon *d, const char *name, uint32_t aging_s,
+			    char *why, size_t len)
+{
+	int i = vsw_daemon_find_switch(d, name);
+
+	if (i < 0) {
+		snprintf(why, len, "no switch %s", name);
+		return -ENOENT;
+	}
+	d->sw[i].cfg.aging_s = aging_s;
+	vsw_dp_set_aging(d->sw[i].dp, aging_s);
+	return 0;
+}
+
 int vsw_daemon_switch_lcore(struct vsw_daemon *d, const char *name, int lcore, char *why,
 			    size_t len)
 {

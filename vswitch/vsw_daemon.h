@@ -37,6 +37,9 @@ int vsw_daemon_switch_del(struct vsw_daemon *d, const char *name, char *why, siz
  * the fewest switches). -EINVAL with 'why' when no worker runs there. */
 int vsw_daemon_switch_lcore(struct vsw_daemon *d, const char *name, int lcore, char *why,
 			    size_t len);
+/* The switch's MAC aging time (0: the default), applied while it runs. */
+int vsw_daemon_switch_aging(struct vsw_daemon *d, const char *name, uint32_t aging_s,
+			    char *why, size_t len);
 /* Whether a worker runs on 'lcore' (the list in 'list' for messages). */
 bool vsw_daemon_lcore_ok(const struct vsw_daemon *d, int lcore, char *list, size_t len);
 /* The lcore polling a port's queues: -ENOENT (no such port) or

@@ -120,7 +120,7 @@ int vsw_dp_create(const struct vsw_dp_config *cfg, struct vsw_dp **out)
 		return rc;
 	}
 	snprintf(dp->name, sizeof(dp->name), "%s", cfg->name ? cfg->name : "switch");
-	dp->aging_s = cfg->aging_s ? cfg->aging_s : 300;
+	vsw_dp_set_aging(dp, cfg->aging_s);
 	dp->max_frame = cfg->max_frame ? cfg->max_frame : RTE_ETHER_MAX_LEN - RTE_ETHER_CRC_LEN;
 	dp->mp = cfg->mp;
 	dp->qs = cfg->qs;
@@ -135,6 +135,13 @@ int vsw_dp_create(const struct vsw_dp_config *cfg, struct vsw_dp **out)
 				   ((uint64_t)dp->fdb.mask + 1));
 	*out = dp;
 	return 0;
+}
+
+void vsw_dp_set_aging(struct vsw_dp *dp, uint32_t aging_s)
+{
+	/* The lcore reads it at each sweep: a new time applies from the next
+	 * pass, to what was learned before as well. */
+	hvn_store_relaxed(&dp->aging_s, aging_s ? aging_s : VSW_AGING_DEFAULT);
 }
 
 void vsw_dp_destroy(struct vsw_dp *dp)
@@ -994,7 +1001,7 @@ static bool expired(void *ctx, const struct vsw_fdb_entry *e)
 
 	if (e->gen != hvn_load_acquire(&p->gen) || !hvn_load_acquire(&p->port))
 		return true;
-	if (r->now - e->seen > r->dp->aging_s) {
+	if (r->now - e->seen > hvn_load_relaxed(&r->dp->aging_s)) {
 		if (p->macs_gen == e->gen && p->macs)
 			p->macs--;
 		r->dp->fdb.aged++;

@@ -84,6 +84,8 @@ struct vsw_dp_config {
 int vsw_dp_create(const struct vsw_dp_config *cfg, struct vsw_dp **out);
 /* No port may remain; the lcore must have stopped polling. */
 void vsw_dp_destroy(struct vsw_dp *dp);
+/* MAC aging time in seconds (0: the default), while the lcore polls. */
+void vsw_dp_set_aging(struct vsw_dp *dp, uint32_t aging_s);
 
 /* Add a port with its configuration: VLAN mode, the MAC spoofing, DHCP
  * and router guards, the storm limit, the MAC limit, the maximum

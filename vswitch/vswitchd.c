@@ -155,13 +155,20 @@ static int dp_apply(void *ctx, const struct vsw_change *c, const struct vsw_mode
 		return rc == -EEXIST && (c->flags & VSW_F_MAY_EXIST) ? 0 : rc;
 	case VSW_OP_SWITCH_SET:
 		i = vsw_model_find_switch(m, c->sw);
-		if (c->fields & (VSW_FLD_FDB_SIZE | VSW_FLD_AGING)) {
-			snprintf(why, len, "a running switch keeps its MAC table size and aging; "
-				 "delete and create switch %s again to change them", c->sw);
+		if (c->fields & VSW_FLD_FDB_SIZE) {
+			/* The lcore owns the table; a new size means a new one. */
+			snprintf(why, len, "a running switch keeps its MAC table size; delete and "
+				 "create switch %s again to change it", c->sw);
 			return -EOPNOTSUPP;
 		}
-		rc = lcore_check(v, &m->switches[i], why, len);
-		return rc ? rc : vsw_daemon_switch_lcore(v->d, c->sw, m->switches[i].lcore, why, len);
+		rc = 0;
+		if (c->fields & VSW_FLD_LCORE)
+			rc = lcore_check(v, &m->switches[i], why, len);
+		if (!rc && (c->fields & VSW_FLD_AGING))
+			rc = vsw_daemon_switch_aging(v->d, c->sw, m->switches[i].aging_s, why, len);
+		if (!rc && (c->fields & VSW_FLD_LCORE))
+			rc = vsw_daemon_switch_lcore(v->d, c->sw, m->switches[i].lcore, why, len);
+		return rc;
 	case VSW_OP_SWITCH_DELETE:
 		return purge_switch(v->d, c, before, why, len);
 	case VSW_OP_PORT_ADD:

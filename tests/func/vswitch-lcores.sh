@@ -10,6 +10,8 @@
 #     hosts ping every 20 ms loses not one reply, and the frames show up on
 #     the lcore that now polls it;
 #   - an lcore no worker runs on is refused and changes nothing;
+#   - MAC aging changed on the running switch takes effect; a new table
+#     size is refused and says why;
 #   - a restart keeps the assignment; a restart without that lcore runs
 #     the switch on another, says so in the log, and keeps the setting.
 #
@@ -114,10 +116,32 @@ grep -q "lcore 7 runs no worker of this vswitchd (its workers: 1,2)" "$work/err.
 ctl show | grep -A2 "^Switch s1" | grep -q "lcore: $l2" || fail "show does not say s1's lcore"
 echo "ok: an lcore without a worker is refused, nothing changes"
 
+# ---- MAC aging set at run time ----
+macs() {  # SWITCH: the MACs it has learned (telemetry /hvnet/switches)
+	telemetry /hvnet/switches | python3 -c "import json,sys
+print(json.load(sys.stdin)['/hvnet/switches']['$1'])"
+}
+ip netns exec "hvlc$$" ping -c 2 -i 0.2 -W 2 "${IP[d]}" >/dev/null || fail "no ping c -> d on s2"
+[ "$(macs s2)" -ge 2 ] || fail "s2 learned $(macs s2) MACs from a ping, not 2"
+ctl switch set s2 --aging 1 || fail "switch set s2 --aging 1 was refused by a running vswitchd"
+aged=
+for _ in $(seq 40); do
+	[ "$(macs s2)" = 0 ] && { aged=1; break; }
+	sleep 0.2
+done
+[ -n "$aged" ] || fail "s2 still has $(macs s2) MACs 8 s after its aging went to 1 s"
+ctl switch set s2 --fdb-size 100 2>"$work/err.txt" && fail "a new MAC table size was accepted live"
+grep -q "a running switch keeps its MAC table size" "$work/err.txt" ||
+	fail "the refusal does not say why: $(cat "$work/err.txt")"
+ctl show | grep -A3 "^Switch s2" | grep -q "aging: 1s" || fail "show does not say s2's aging"
+ip netns exec "hvlc$$" ping -c 2 -W 2 "${IP[d]}" >/dev/null || fail "no ping c -> d after aging"
+echo "ok: aging set to 1 s on a running switch forgets its MACs; a new table size is refused"
+
 # ---- restarts: the assignment is kept; without its lcore, the switch still runs ----
 stop_vswitchd
 start_vswitchd --lcores 0@0,1@1,2@1
 [ "$(port_lcore pa)" = "$l2" ] || fail "after a restart pa is polled by $(port_lcore pa), not $l2"
+ctl show | grep -A3 "^Switch s2" | grep -q "aging: 1s" || fail "a restart lost s2's aging"
 ip netns exec "hvla$$" ping -c 3 -W 2 "${IP[b]}" >/dev/null || fail "no ping after the restart"
 stop_vswitchd
 start_vswitchd -l 0,1
