@@ -501,7 +501,6 @@ class Ceiling:
         self.socks = harness().memif_sockets(self.dir)
         self.dut = None
         self.start_error = None
-        self.exits = []
 
     def start(self):
         if shutil.which("dpdk-testpmd") is None:
@@ -519,6 +518,7 @@ class Ceiling:
     def before_trial(self):
         h = harness()
         self.dut = h.testpmd_memif_dut(self.dir)
+        self.start_error = None
         try:
             self.dut.__enter__()
         except h.BenchError as e:
@@ -529,12 +529,10 @@ class Ceiling:
         info = {}
         if self.dut is not None:
             info.update(self._clock.result(None))
-            if not self.dut.alive():
-                self.exits.append(self.dut.proc.returncode)
+            if self.dut.proc is not None and not self.dut.alive():
+                # Gone before we stopped it: as p2p-memif records it.
+                info["dut_exit"] = self.dut.proc.returncode
             self.dut.stop()
-            m = re.findall(r"RX-packets:\s+(\d+)", self.dut.output())
-            if m:
-                info["testpmd_rx_packets"] = int(m[-1])
         return info, None
 
     def death(self):
@@ -859,7 +857,8 @@ def ceiling(res, hh, qq, ceil):
         res["peer_of_ceiling"] = round(res["peer_mpps"] / res["ceiling_mpps"], 3)
         res["ratio_reachable"] = round(res["ceiling_mpps"] / res["peer_mpps"], 3)
     res["trials"] += [{k: t.get(k) for k in ("kind", "placement", "rtt_ns", "mpps", "ok",
-                                               "error", "gen", "dp_cpu_share")} for t in ceil]
+                                               "error", "gen", "dp_cpu_share", "dut_exit")}
+                      for t in ceil]
 
 
 def result_for(h, case, size, hv, peer, opts, machine, acl_times, ceil=()):
